@@ -1,0 +1,3 @@
+from epigrid.cli import main
+
+main()

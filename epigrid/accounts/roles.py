@@ -1,0 +1,174 @@
+"""Roles and what each may do: the one table every permission check reads.
+
+A role says *what* a user may do; the user's scope grants (division prefixes, units) say
+*where*. Keep the table small and readable: a reviewer should see every role's powers here.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    PROVINCE_COMMAND = "province_command", _("Province command")
+    CITY_COMMAND = "city_command", _("City command")
+    COUNTY_COMMAND = "county_command", _("County command")
+    CDC = "cdc", _("CDC epidemiologist")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    UNIT_MANAGER = "unit_manager", _("Unit manager")
+    SAMPLING = "sampling", _("Sampling staff")
+    LAB = "lab", _("Lab")
+    CHECKPOINT = "checkpoint", _("Checkpoint / venue staff")
+    AUDITOR = "auditor", _("Auditor")
+    DATA_TEAM = "data_team", _("Data team")
+    ADMIN = "admin", _("Administrator")
+
+
+class Perm:
+    """Permission names. Strings so they read the same in code, tests and docs."""
+
+    REGIONS_VIEW = "regions.view"
+    REGIONS_EDIT = "regions.edit"
+    PEOPLE_VIEW = "people.view"
+    PEOPLE_EDIT = "people.edit"
+    PEOPLE_REVEAL = "people.reveal"
+    PEOPLE_MERGE = "people.merge"
+    UNITS_VIEW = "units.view"
+    UNITS_EDIT = "units.edit"
+    ROSTER_EDIT = "units.roster_edit"
+    AUDIT_VIEW = "audit.view"
+    TOKENS_OWN = "tokens.own"
+    USERS_MANAGE = "users.manage"
+    # arrivals (R2)
+    DECLARATIONS_VIEW = "declarations.view"
+    DECLARATIONS_EDIT = "declarations.edit"  # enter a declaration for someone
+    VERIFY = "declarations.verify"  # do verification tasks on the ground
+    PUSHED_LISTS = "declarations.pushed_lists"  # upload and commit pushed lists, download feedback
+    TIPS_VIEW = "declarations.tips"  # read tips (the reporter stays hidden unless TIPS_REPORTER)
+    TIPS_REPORTER = "declarations.tips_reporter"
+    # rules (R3)
+    RISK_EDIT = "rules.risk_edit"  # draft risk-area changes
+    RULES_PUBLISH = "rules.publish"  # preview and publish risk-area changes, run bulk reassessment
+    TASKS_VIEW = "tasks.view"
+    TASKS_DO = "tasks.do"
+    # testing (R6)
+    TESTING_VIEW = "testing.view"
+    SAMPLING_DO = "testing.sample"  # take specimens, build pools
+    LAB_RESULTS = "testing.results"  # upload and enter results
+    TESTING_MANAGE = "testing.manage"  # sampling points, must-test groups, labs
+    SEQUENCING = "testing.sequencing"
+    # health code (R4)
+    HEALTHCODE_VIEW = "healthcode.view"  # see a person's colour and reasons
+    HEALTHCODE_SCAN = "healthcode.scan"  # checkpoint / venue scanning (colour only)
+    HEALTHCODE_REVIEW = "healthcode.review"  # decide correction requests (申诉)
+    HEALTHCODE_KEYS = "healthcode.keys"  # rotate signing keys, manage trusted issuers
+
+
+_COMMAND = {
+    Perm.DECLARATIONS_VIEW,
+    Perm.DECLARATIONS_EDIT,
+    Perm.PUSHED_LISTS,
+    Perm.TIPS_VIEW,
+    Perm.RISK_EDIT,
+    Perm.RULES_PUBLISH,
+    Perm.TASKS_VIEW,
+    Perm.TESTING_VIEW,
+    Perm.HEALTHCODE_VIEW,
+    Perm.REGIONS_VIEW,
+    Perm.REGIONS_EDIT,
+    Perm.PEOPLE_VIEW,
+    Perm.PEOPLE_EDIT,
+    Perm.PEOPLE_REVEAL,
+    Perm.PEOPLE_MERGE,
+    Perm.UNITS_VIEW,
+    Perm.UNITS_EDIT,
+    Perm.ROSTER_EDIT,
+    Perm.TOKENS_OWN,
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.PROVINCE_COMMAND: frozenset(_COMMAND),
+    Role.CITY_COMMAND: frozenset(_COMMAND),
+    Role.COUNTY_COMMAND: frozenset(_COMMAND),
+    Role.CDC: frozenset(
+        {
+            Perm.DECLARATIONS_VIEW,
+            Perm.DECLARATIONS_EDIT,
+            Perm.TIPS_VIEW,
+            Perm.TIPS_REPORTER,
+            Perm.RISK_EDIT,
+            Perm.RULES_PUBLISH,
+            Perm.TASKS_VIEW,
+            Perm.TASKS_DO,
+            Perm.TESTING_VIEW,
+            Perm.TESTING_MANAGE,
+            Perm.SEQUENCING,
+            Perm.HEALTHCODE_VIEW,
+            Perm.HEALTHCODE_REVIEW,
+            Perm.REGIONS_VIEW,
+            Perm.PEOPLE_VIEW,
+            Perm.PEOPLE_EDIT,
+            Perm.PEOPLE_REVEAL,
+            Perm.PEOPLE_MERGE,
+            Perm.UNITS_VIEW,
+            Perm.TOKENS_OWN,
+        }
+    ),
+    Role.GRID_WORKER: frozenset(
+        {
+            Perm.REGIONS_VIEW,
+            Perm.PEOPLE_VIEW,
+            Perm.PEOPLE_EDIT,
+            Perm.PEOPLE_REVEAL,
+            Perm.UNITS_VIEW,
+            Perm.DECLARATIONS_VIEW,
+            Perm.DECLARATIONS_EDIT,
+            Perm.VERIFY,
+            Perm.TASKS_VIEW,
+            Perm.TASKS_DO,
+            Perm.TIPS_VIEW,
+            Perm.HEALTHCODE_VIEW,
+            Perm.TESTING_VIEW,
+        }
+    ),
+    Role.UNIT_MANAGER: frozenset(
+        {
+            Perm.PEOPLE_VIEW,
+            Perm.PEOPLE_EDIT,
+            Perm.PEOPLE_REVEAL,
+            Perm.UNITS_VIEW,
+            Perm.ROSTER_EDIT,
+            Perm.DECLARATIONS_VIEW,
+            Perm.DECLARATIONS_EDIT,
+            Perm.VERIFY,
+            Perm.TASKS_VIEW,
+            Perm.TASKS_DO,
+            Perm.HEALTHCODE_VIEW,
+        }
+    ),
+    Role.DATA_TEAM: frozenset(
+        {Perm.REGIONS_VIEW, Perm.PUSHED_LISTS, Perm.DECLARATIONS_VIEW, Perm.TOKENS_OWN}
+    ),
+    Role.SAMPLING: frozenset(
+        {Perm.REGIONS_VIEW, Perm.PEOPLE_VIEW, Perm.TOKENS_OWN, Perm.TESTING_VIEW, Perm.SAMPLING_DO}
+    ),
+    Role.LAB: frozenset(
+        {Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.TESTING_VIEW, Perm.LAB_RESULTS, Perm.SEQUENCING}
+    ),
+    Role.CHECKPOINT: frozenset({Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN}),
+    Role.AUDITOR: frozenset({Perm.REGIONS_VIEW, Perm.AUDIT_VIEW}),
+    Role.ADMIN: frozenset(
+        {
+            Perm.REGIONS_VIEW,
+            Perm.REGIONS_EDIT,
+            Perm.USERS_MANAGE,
+            Perm.TOKENS_OWN,
+            Perm.UNITS_VIEW,
+            Perm.HEALTHCODE_KEYS,
+            Perm.TESTING_MANAGE,
+        }
+    ),
+}
+
+
+def permissions_of(role: str) -> frozenset[str]:
+    return ROLE_PERMISSIONS.get(role, frozenset())

@@ -1,0 +1,1 @@
+"""Plain helpers with no ORM: validation, crypto, masking, time. Safe to import from anywhere."""

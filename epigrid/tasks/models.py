@@ -1,0 +1,76 @@
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from epigrid.accounts.scoping import ScopeSpec
+
+
+class Assignee(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    UNIT_MANAGER = "unit_manager", _("Unit manager")
+    CDC = "cdc", _("CDC epidemiologist")
+    LAB = "lab", _("Lab")
+    SAMPLING = "sampling", _("Sampling staff")
+    COMMAND = "command", _("Command")
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("task", "open")
+    DONE = "done", _("done")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+def _unit_q(unit_ids: list) -> Q:
+    return Q(unit_id__in=unit_ids)
+
+
+class Task(models.Model):
+    """A piece of work with a due time for whoever must do it (责任到人, R10.1): "test required by
+    …", "verify this arrival", "review this correction request". The 2 h / 12 h / 24 h clocks
+    are due times computed from stored event times, never from when the row was written."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    title_zh = models.CharField(max_length=200)
+    title_en = models.CharField(max_length=200)
+    detail_zh = models.TextField(blank=True)
+    detail_en = models.TextField(blank=True)
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+    )
+    division_code = models.CharField(_("division"), max_length=15)
+    unit_id = models.UUIDField(null=True, blank=True, db_index=True)
+    assignee = models.CharField(_("for"), max_length=16, choices=Assignee.choices)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    # what the task was opened for, so it closes when that no longer applies
+    source_type = models.CharField(max_length=40, blank=True)
+    source_id = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(_("outcome"), max_length=40, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    scope = ScopeSpec(division_field="division_code", unit_q=_unit_q)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["division_code", "status", "due_at"], name="task_division_open"),
+            models.Index(fields=["source_type", "source_id"], name="task_source"),
+            models.Index(fields=["person", "status"], name="task_person"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title_en
+
+    def title(self, language: str) -> str:
+        return self.title_zh if (language or "zh").startswith("zh") else self.title_en
+
+    def detail(self, language: str) -> str:
+        return self.detail_zh if (language or "zh").startswith("zh") else self.detail_en

@@ -1,0 +1,17 @@
+from django.urls import include, path
+
+from epigrid.api import api_urls
+
+urlpatterns = [
+    path("", include("epigrid.web.urls")),
+    path("accounts/", include("epigrid.accounts.urls")),
+    path("regions/", include("epigrid.regions.urls")),
+    path("people/", include("epigrid.people.urls")),
+    path("units/", include("epigrid.units.urls")),
+    path("tasks/", include("epigrid.tasks.urls")),
+    path("rules/", include("epigrid.rules.urls")),
+    path("declarations/", include("epigrid.declarations.urls")),
+    path("testing/", include("epigrid.testing.urls")),
+    path("healthcode/", include("epigrid.healthcode.urls")),
+    path("api/v1/", api_urls()),
+]
