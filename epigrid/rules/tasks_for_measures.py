@@ -1,0 +1,61 @@
+"""The default handler of a measure: a task for the grid worker of the person's division, due
+when the measure is (a test's due time) or when it starts, so "work reaches the person who
+must do it" (R10.1, KS10-13). Closed measures cancel their open tasks."""
+
+from datetime import datetime
+
+from epigrid.accounts.audit import record_many
+from epigrid.rules.engine import Measure, measure_label
+from epigrid.tasks.models import Assignee, Task, TaskStatus
+from epigrid.tasks.services import TaskSpec, open_tasks_bulk
+
+
+def _as_engine_measure(rec) -> Measure:
+    return Measure(
+        kind=rec.kind,
+        params=rec.params,
+        start=rec.starts_at,
+        end=rec.ends_at,
+        counted_from=rec.counted_from or None,
+        state=rec.state,
+        rule=rec.rule_id,
+        requirements=tuple(rec.requirements),
+        pack=rec.pack_id,
+        pack_version=rec.pack_version,
+        reason={"zh-hans": rec.reason_zh, "en": rec.reason_en},
+    )
+
+
+def default_opened(records: list, actor, at: datetime) -> None:
+    specs = []
+    for rec in records:
+        measure = _as_engine_measure(rec)
+        name = getattr(rec.person, "name", "") if hasattr(rec, "person") else ""
+        clause = ", ".join(rec.requirements)
+        specs.append(
+            TaskSpec(
+                kind=f"measure_{rec.kind}",
+                title_zh=f"{name}：{measure_label(measure, 'zh-hans')}",
+                title_en=f"{name}: {measure_label(measure, 'en')}",
+                detail_zh=f"{rec.reason_zh}（{clause}）",
+                detail_en=f"{rec.reason_en} ({clause})",
+                division_code=rec.division_code,
+                assignee=Assignee.GRID_WORKER,
+                due_at=rec.ends_at if rec.kind == "test" else (rec.starts_at or rec.ends_at),
+                person_id=rec.person_id,
+                source_type="measure",
+                source_id=str(rec.pk),
+            )
+        )
+    if specs:
+        open_tasks_bulk(actor=actor, specs=specs, at=at)
+
+
+def default_closed(records: list, actor, at: datetime) -> None:
+    tasks = Task.objects.filter(
+        source_type="measure", source_id__in=[str(r.pk) for r in records], status=TaskStatus.OPEN
+    )
+    rows = [(str(pk), division) for pk, division in tasks.values_list("pk", "division_code")]
+    if rows:
+        tasks.update(status=TaskStatus.CANCELLED, closed_at=at, outcome="measure_closed")
+        record_many(actor, "update", object_type="task", rows=rows, fields=["status"], note="measure closed")
