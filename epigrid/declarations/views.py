@@ -1,0 +1,511 @@
+"""Staff pages: declarations in scope and entering one for someone, the checks on the ground
+(phone pages for grid workers), pushed lists for the data team, and tips."""
+
+import tempfile
+
+from django.contrib import messages
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from epigrid.accounts.access import scoped
+from epigrid.accounts.audit import Actor
+from epigrid.accounts.roles import Perm
+from epigrid.accounts.scoping import get_visible_or_404, scope_of, visible_to
+from epigrid.declarations import places, pushed, services
+from epigrid.declarations.forms import (
+    CommitForm,
+    DeclarationFilter,
+    DeclarationForm,
+    IdentityForm,
+    RouteForm,
+    UploadForm,
+    VerificationForm,
+    WithdrawForm,
+    now_local_input,
+    parse_stops,
+)
+from epigrid.declarations.models import (
+    Declaration,
+    Kind,
+    ListStatus,
+    PushedList,
+    Tip,
+    VerificationKind,
+    VerificationStatus,
+    VerificationTask,
+)
+from epigrid.declarations.public import apply_error, form_context
+from epigrid.lib.errors import DomainError
+from epigrid.lib.keyset import BadCursor, page
+from epigrid.people.forms import division_choices
+from epigrid.people.models import Person, Status
+from epigrid.regions.models import Level
+from epigrid.rules import facts as rf
+
+
+def _page(qs, request, time_field: str, size: int = 50):
+    try:
+        return page(qs, request.GET.get("cursor") or None, size, time_field=time_field)
+    except BadCursor:
+        return page(qs, None, size, time_field=time_field)
+
+
+def _query_without_cursor(request) -> str:
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return query.urlencode()
+
+
+# --- declarations ------------------------------------------------------------------------------
+
+
+@scoped(Perm.DECLARATIONS_VIEW)
+def declaration_list(request):
+    form = DeclarationFilter(request.GET or None)
+    qs = visible_to(request.user, Declaration.objects.select_related("person"), listing=True)
+    if form.is_valid():
+        d = form.cleaned_data
+        if d["kind"]:
+            qs = qs.filter(kind=d["kind"])
+        if d["status"]:
+            qs = qs.filter(status=d["status"])
+        if d["arrived_since"]:
+            qs = qs.filter(arrived_at__gte=rf.start_of_day(d["arrived_since"]))
+    result = _page(qs, request, "declared_at")
+    language = get_language() or "zh-hans"
+    labels = places.place_labels({d.origin or d.travel_to for d in result.items}, language)
+    for d in result.items:
+        d.place_label = labels.get(d.origin or d.travel_to, "")
+    context = {
+        "form": form,
+        "declarations": result.items,
+        "next_cursor": result.next_cursor,
+        "query": _query_without_cursor(request),
+    }
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "declarations/_declaration_rows.html", context)
+    return render(request, "declarations/list.html", context)
+
+
+def _host_units(user) -> list[tuple[str, str]]:
+    from django.apps import apps
+
+    unit_ids = scope_of(user).unit_ids
+    if not unit_ids:
+        return []
+    units = apps.get_model("units", "Unit").objects.filter(pk__in=unit_ids).order_by("name")
+    return [(str(u.pk), u.name) for u in units]
+
+
+@scoped(Perm.DECLARATIONS_EDIT)
+def declaration_new(request):
+    """Staff of a community or unit declare for someone: a person picked from the registry
+    (`?person=`) or identified by their document (R2.1: "or their employer / community")."""
+    person = None
+    person_id = request.GET.get("person") or request.POST.get("person")
+    if person_id:
+        person = get_visible_or_404(request.user, Person.objects.filter(status=Status.ACTIVE), pk=person_id)
+    language = get_language() or "zh-hans"
+    choices = division_choices(request.user, min_level=Level.COMMUNITY)
+    initial = {"kind": request.GET.get("kind") or Kind.ARRIVAL}
+    if person is not None:
+        initial.update(division_code=person.division_code, address=person.address)
+    form = DeclarationForm(
+        request.POST or None,
+        language=language,
+        division_choices=choices or None,
+        host_units=_host_units(request.user),
+        public=False,
+        initial=initial,
+    )
+    identity_form = IdentityForm(request.POST or None, phone_required=False) if person is None else None
+    stops, stop_errors = parse_stops(request.POST) if request.method == "POST" else ([], [])
+    if request.method == "POST":
+        valid = form.is_valid() and (identity_form is None or identity_form.is_valid()) and not stop_errors
+        if valid:
+            actor = Actor.from_request(request)
+            try:
+                if person is not None:
+                    declaration = services.declare(actor=actor, person=person, data=form.to_input(stops))
+                else:
+                    declaration = services.declare_for_new_person(
+                        actor=actor, person_data=identity_form.to_input(), data=form.to_input(stops)
+                    )
+            except DomainError as exc:
+                if (exc.field or "").startswith("stops"):
+                    stop_errors.append(exc.message)
+                else:
+                    apply_error([f for f in (identity_form, form) if f is not None], exc, form)
+            else:
+                messages.success(request, _("The declaration was recorded."))
+                if visible_to(request.user, Declaration.objects.filter(pk=declaration.pk)).exists():
+                    return redirect("declarations:detail", declaration_id=declaration.pk)
+                return redirect("declarations:list")
+    context = form_context(request, form, identity_form, stop_errors, stops)
+    context.update(person=person, staff=True, division_select=bool(choices))
+    return render(request, "declarations/new.html", context)
+
+
+@scoped(Perm.DECLARATIONS_VIEW)
+def declaration_detail(request, declaration_id):
+    declaration = get_visible_or_404(
+        request.user, Declaration.objects.select_related("person", "return_of"), pk=declaration_id
+    )
+    from epigrid.declarations.panels import decorate
+
+    decorate([declaration], get_language() or "zh-hans")
+    person_visible = visible_to(request.user, Person.objects.filter(pk=declaration.person_id)).exists()
+    return_arrival = Declaration.objects.filter(return_of=declaration).first()
+    return render(
+        request,
+        "declarations/detail.html",
+        {
+            "declaration": declaration,
+            "person_visible": person_visible,
+            "return_arrival": return_arrival,
+            "can_edit": request.user.has_epigrid_perm(Perm.DECLARATIONS_EDIT),
+            "withdraw_form": WithdrawForm(),
+            "checks": declaration.verifications.all(),
+        },
+    )
+
+
+@scoped(Perm.DECLARATIONS_EDIT)
+@require_POST
+def withdraw(request, declaration_id):
+    declaration = get_visible_or_404(request.user, Declaration.objects.all(), pk=declaration_id)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            services.withdraw(
+                actor=Actor.from_request(request), declaration=declaration, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The declaration was withdrawn."))
+    else:
+        messages.error(request, _("Say why the declaration is withdrawn."))
+    return redirect("declarations:detail", declaration_id=declaration.pk)
+
+
+# --- verification on the ground -------------------------------------------------------------------
+
+
+def _verification_qs(user):
+    return visible_to(
+        user,
+        VerificationTask.objects.select_related("pushed_row", "tip", "declaration", "person"),
+        listing=False,
+    )
+
+
+def _describe(tasks: list[VerificationTask], language: str) -> None:
+    """What the worker needs on the card: name, address, arrival, origin (facts only)."""
+    codes = set()
+    for t in tasks:
+        src = t.pushed_row or t.tip or t.declaration
+        t.src = src
+        t.subject = (
+            (t.person.name if t.person else "")
+            or (t.pushed_row.name if t.pushed_row else "")
+            or (t.tip.subject_name if t.tip else "")
+        )
+        t.address_text = getattr(src, "address", "") if src else ""
+        t.origin_code = getattr(src, "origin", "") if src else ""
+        arrived = getattr(src, "arrived_at", None) if src else None
+        if arrived is None and t.tip is not None and t.tip.arrived_on:
+            t.arrived_day = t.tip.arrived_on
+        else:
+            t.arrived_day = rf.local_date(arrived) if arrived else None
+        codes.update((t.origin_code, t.division_code))
+    labels = places.place_labels(codes, language)
+    now = timezone.now()
+    for t in tasks:
+        t.origin_label = labels.get(t.origin_code, t.origin_code)
+        t.division_label = labels.get(t.division_code, t.division_code)
+        t.overdue = t.status == VerificationStatus.OPEN and t.due_at < now
+
+
+@scoped(Perm.TASKS_VIEW)
+def verification_list(request):
+    """The checks in the user's area, open ones first by due time (a phone page)."""
+    show = request.GET.get("show", "open")
+    qs = _verification_qs(request.user)
+    if show == "done":
+        qs = qs.exclude(status=VerificationStatus.OPEN).order_by("-verified_at", "-id")
+    else:
+        show = "open"
+        qs = qs.filter(status=VerificationStatus.OPEN).order_by("due_at", "id")
+    kind = request.GET.get("kind", "")
+    if kind in VerificationKind.values:
+        qs = qs.filter(kind=kind)
+    tasks = list(qs[:100])
+    _describe(tasks, get_language() or "zh-hans")
+    return render(
+        request,
+        "declarations/verify_list.html",
+        {
+            "tasks": tasks,
+            "show": show,
+            "kind": kind,
+            "kinds": VerificationKind.choices,
+            "limited": len(tasks) == 100,
+        },
+    )
+
+
+def _route_choices(user, task: VerificationTask) -> list[tuple[str, str]]:
+    return [
+        (code, label)
+        for code, label in division_choices(user, min_level=Level.COMMUNITY)
+        if code.startswith(task.division_code) and code != task.division_code
+    ][:500]
+
+
+@scoped(Perm.TASKS_VIEW)
+def verification_detail(request, task_id):
+    task = get_visible_or_404(request.user, _verification_qs(request.user), pk=task_id)
+    can_verify = request.user.has_epigrid_perm(Perm.VERIFY) and task.is_open
+    form = VerificationForm(request.POST or None, initial={"arrived_at": None})
+    if request.method == "POST":
+        if not can_verify:
+            raise Http404
+        if form.is_valid():
+            try:
+                services.complete_verification(
+                    actor=Actor.from_request(request),
+                    task=task,
+                    outcome=form.cleaned_data["outcome"],
+                    notes=form.cleaned_data.get("notes") or "",
+                    found=form.found_details(),
+                )
+            except DomainError as exc:
+                apply_error([form], exc, form)
+            else:
+                messages.success(request, _("The check was recorded."))
+                return redirect("declarations:verify_list")
+    _describe([task], get_language() or "zh-hans")
+    route_choices = (
+        _route_choices(request.user, task)
+        if task.is_open and request.user.has_epigrid_perm(Perm.DECLARATIONS_EDIT)
+        else []
+    )
+    needs_identity = task.person_id is None and not (task.pushed_row and task.pushed_row.id_number_bidx)
+    return render(
+        request,
+        "declarations/verify.html",
+        {
+            "task": task,
+            "form": form,
+            "can_verify": can_verify,
+            "needs_identity": needs_identity,
+            "needs_arrival": task.pushed_row is not None and task.pushed_row.arrived_at is None,
+            "route_form": RouteForm(choices=route_choices) if route_choices else None,
+            "person_visible": task.person_id
+            and visible_to(request.user, Person.objects.filter(pk=task.person_id)).exists(),
+            "now_input": now_local_input(),
+        },
+    )
+
+
+@scoped(Perm.DECLARATIONS_EDIT)
+@require_POST
+def verification_route(request, task_id):
+    task = get_visible_or_404(request.user, _verification_qs(request.user), pk=task_id)
+    form = RouteForm(request.POST, choices=_route_choices(request.user, task))
+    if form.is_valid():
+        try:
+            services.route_verification(
+                actor=Actor.from_request(request), task=task, division_code=form.cleaned_data["division_code"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The check was passed on."))
+            return redirect("declarations:verify_list")
+    else:
+        messages.error(request, _("Choose a community or grid cell."))
+    return redirect("declarations:verify", task_id=task.pk)
+
+
+# --- pushed lists --------------------------------------------------------------------------------
+
+
+@scoped(Perm.PUSHED_LISTS)
+def list_index(request):
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > pushed.MAX_BYTES:
+            form.add_error("file", _("The file is larger than 64 MB; split the list."))
+        else:
+            try:
+                result = pushed.upload(
+                    actor=Actor.from_request(request),
+                    name=form.cleaned_data["name"],
+                    source=form.cleaned_data["source"],
+                    file_name=upload.name,
+                    data=upload.read(),
+                )
+            except DomainError as exc:
+                apply_error([form], exc, form)
+            else:
+                return redirect("declarations:list_detail", list_id=result.pk)
+    qs = visible_to(request.user, PushedList.objects.all())
+    result = _page(qs, request, "received_at", 30)
+    return render(
+        request,
+        "declarations/lists.html",
+        {"form": form, "lists": result.items, "next_cursor": result.next_cursor},
+    )
+
+
+@scoped(Perm.PUSHED_LISTS)
+def list_template(request):
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    pushed.template_workbook(handle)
+    handle.seek(0)
+    return FileResponse(handle, as_attachment=True, filename="pushed-list-template.xlsx")
+
+
+def _list_context(request, pushed_list: PushedList) -> dict:
+    routing_labels = {k: str(v) for k, v in pushed.RoutedBy.choices}
+    return {
+        "pushed_list": pushed_list,
+        "errors": pushed.row_errors(pushed_list) if pushed_list.error_rows or pushed_list.file_errors else [],
+        "routing": [(routing_labels.get(k, k), n) for k, n in (pushed_list.routing or {}).items()],
+        "progress": pushed.progress(pushed_list) if pushed_list.committed_rows else None,
+        "polling": pushed_list.status in (ListStatus.QUEUED, ListStatus.COMMITTING),
+    }
+
+
+@scoped(Perm.PUSHED_LISTS)
+def list_detail(request, list_id):
+    pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
+    context = _list_context(request, pushed_list)
+    context["commit_form"] = CommitForm(initial={"due_hours": pushed_list.due_hours})
+    return render(request, "declarations/list_detail.html", context)
+
+
+@scoped(Perm.PUSHED_LISTS)
+def list_progress(request, list_id):
+    """The progress block, polled by htmx while the commit runs."""
+    pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
+    return render(request, "declarations/_list_progress.html", _list_context(request, pushed_list))
+
+
+@scoped(Perm.PUSHED_LISTS)
+@require_POST
+def list_commit(request, list_id):
+    pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
+    form = CommitForm(request.POST)
+    if form.is_valid():
+        try:
+            pushed.request_commit(
+                actor=Actor.from_request(request),
+                pushed=pushed_list,
+                skip_invalid=form.cleaned_data["skip_invalid"],
+                due_hours=form.cleaned_data["due_hours"],
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The commit was queued; this page shows its progress."))
+    else:
+        messages.error(request, _("Check the commit settings."))
+    return redirect("declarations:list_detail", list_id=pushed_list.pk)
+
+
+@scoped(Perm.PUSHED_LISTS)
+def list_feedback(request, list_id):
+    """反馈: every row with its check, match, routing and verification result (XLSX)."""
+    pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
+    pushed.write_feedback(
+        actor=Actor.from_request(request),
+        pushed=pushed_list,
+        fileobj=handle,
+        language=get_language() or "zh-hans",
+    )
+    handle.seek(0)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    return FileResponse(handle, as_attachment=True, filename=f"feedback-{pushed_list.pk}-{stamp}.xlsx")
+
+
+# --- tips ------------------------------------------------------------------------------------------
+
+
+@scoped(Perm.TIPS_VIEW)
+def tip_list(request):
+    qs = visible_to(request.user, Tip.objects.select_related("verification"), listing=True)
+    result = _page(qs, request, "created_at")
+    labels = places.place_labels(
+        {t.origin for t in result.items} | {t.division_code for t in result.items},
+        get_language() or "zh-hans",
+    )
+    for t in result.items:
+        t.origin_label = labels.get(t.origin, t.origin)
+        t.division_label = labels.get(t.division_code, t.division_code)
+    return render(
+        request,
+        "declarations/tips.html",
+        {"tips": result.items, "next_cursor": result.next_cursor, "query": _query_without_cursor(request)},
+    )
+
+
+@scoped(Perm.TIPS_VIEW)
+def tip_detail(request, tip_id):
+    tip = get_visible_or_404(request.user, Tip.objects.all(), pk=tip_id)
+    labels = places.place_labels({tip.origin, tip.division_code}, get_language() or "zh-hans")
+    verification = VerificationTask.objects.filter(tip=tip).first()
+    return render(
+        request,
+        "declarations/tip.html",
+        {
+            "tip": tip,
+            "origin_label": labels.get(tip.origin, tip.origin),
+            "division_label": labels.get(tip.division_code, tip.division_code),
+            "verification": verification,
+            "can_reveal": request.user.has_epigrid_perm(Perm.TIPS_REPORTER) and tip.has_reporter_contact,
+        },
+    )
+
+
+@scoped(Perm.TIPS_REPORTER)
+@require_POST
+def tip_reporter(request, tip_id):
+    tip = get_visible_or_404(request.user, Tip.objects.all(), pk=tip_id)
+    try:
+        contact = services.reveal_reporter(
+            actor=Actor.from_request(request), tip=tip, purpose=request.POST.get("purpose", "")
+        )
+    except DomainError:
+        raise Http404
+    return render(request, "declarations/_reporter.html", {"contact": contact})
+
+
+def tabs(request) -> list[dict]:
+    """The section's own navigation, built from the role table like the main menu."""
+    user = request.user
+    items = [
+        ("declarations:list", _("Declarations"), Perm.DECLARATIONS_VIEW),
+        ("declarations:verify_list", _("Checks on the ground"), Perm.TASKS_VIEW),
+        ("declarations:lists", _("Pushed lists"), Perm.PUSHED_LISTS),
+        ("declarations:tips", _("Tips"), Perm.TIPS_VIEW),
+    ]
+    out = [
+        {"url": reverse(name), "label": label, "current": False}
+        for name, label, perm in items
+        if user.has_epigrid_perm(perm)
+    ]
+    # the most specific tab the page lies under is the current one ("/declarations/" holds them all)
+    under = [t for t in out if request.path.startswith(t["url"])]
+    if under:
+        max(under, key=lambda t: len(t["url"]))["current"] = True
+    return out
