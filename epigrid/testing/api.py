@@ -1,0 +1,632 @@
+"""/api/v1/testing: sampling points (public), orders, specimens, pools, lab results in bulk,
+external results and EU DCC certificates, overdue lists, sequencing."""
+
+from datetime import date, datetime, timedelta
+from typing import Literal
+from uuid import UUID
+
+from django.utils import timezone
+from ninja import Query, Router, Schema, Status
+from ninja.throttling import AnonRateThrottle
+from pydantic import Field
+
+from epigrid.accounts.apiauth import public_operation, requires
+from epigrid.accounts.audit import Actor
+from epigrid.accounts.roles import Perm
+from epigrid.accounts.scoping import get_visible_or_404, prefix_q, visible_to
+from epigrid.lib.errors import Conflict, DomainError
+from epigrid.lib.keyset import page
+from epigrid.people.models import Person
+from epigrid.testing import certificates, services
+from epigrid.testing.models import (
+    WILLING,
+    Analyte,
+    GroupName,
+    Outcome,
+    PointKind,
+    Pool,
+    ResultSource,
+    SamplingPoint,
+    SequencingRequest,
+    SequencingStatus,
+    Specimen,
+    TestKind,
+    TestOrder,
+    TestResult,
+)
+from epigrid.testing.parsing import BARCODE, ResultRow
+from epigrid.units.models import Unit, UnitKind
+
+router = Router(tags=["testing"])
+# the public list: the same budget per address as the public pages
+PUBLIC_RATE = [AnonRateThrottle("120/m")]
+
+BARCODE_PATTERN = BARCODE.pattern
+
+
+def actor(request) -> Actor:
+    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
+
+
+def _error(code: str, message: str, field: str | None = None, **extra) -> dict:
+    return {"code": code, "message": message, "field": field, **extra}
+
+
+# --- sampling points ----------------------------------------------------------------------
+
+
+class PointOut(Schema):
+    id: UUID
+    kind: str
+    name: str
+    unit_name: str = ""
+    address: str
+    division_code: str
+    latitude: float | None
+    longitude: float | None
+    contact_name: str
+    phone: str
+    opening_hours: str
+    active_from: date
+    active_to: date | None
+    waiting_place: str
+    distance_km: float | None = None
+
+
+def _point_out(point: SamplingPoint, distance: float | None = None) -> dict:
+    return {
+        "id": point.pk,
+        "kind": point.kind,
+        "name": point.name,
+        "unit_name": point.unit.name if point.unit_id else "",
+        "address": point.address,
+        "division_code": point.division_code,
+        "latitude": point.latitude,
+        "longitude": point.longitude,
+        "contact_name": point.contact_name,
+        "phone": point.phone,
+        "opening_hours": point.opening_hours,
+        "active_from": point.active_from,
+        "active_to": point.active_to,
+        "waiting_place": point.waiting_place,
+        "distance_km": distance,
+    }
+
+
+@router.get(
+    "/points",
+    response=list[PointOut],
+    auth=None,
+    throttle=PUBLIC_RATE,
+    summary="Open sampling points, published to everyone (R6.1, JS79-7); nearest first with lat/lon",
+)
+@public_operation
+def list_points(
+    request,
+    division: str = Query("", pattern=r"^\d{0,12}$", description="division code prefix"),
+    lat: float | None = Query(None, ge=-90, le=90),
+    lon: float | None = Query(None, ge=-180, le=180),
+    limit: int = Query(50, ge=1, le=200),
+):
+    if (lat is None) != (lon is None):
+        raise DomainError("coordinates_invalid", "Give both lat and lon, or neither.", "lat")
+    if lat is not None:
+        found = services.nearest_points(lat, lon, limit=limit)
+        return [_point_out(p, km) for km, p in found]
+    return [_point_out(p) for p in services.points_in(division).select_related("unit")[:limit]]
+
+
+class PointIn(Schema):
+    kind: Literal[tuple(PointKind.values)]  # type: ignore[valid-type]
+    name: str = Field(min_length=1, max_length=128)
+    address: str = Field(min_length=1, max_length=255)
+    division_code: str = Field(pattern=r"^\d{6,15}$")
+    active_from: date
+    active_to: date | None = None
+    unit_id: UUID | None = None
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+    contact_name: str = Field("", max_length=64)
+    phone: str = Field("", max_length=24)
+    opening_hours: str = Field("", max_length=128)
+    waiting_place: str = Field("", max_length=255)
+    lab_id: UUID | None = None
+
+
+@router.post("/points", response={201: PointOut}, summary="Add a sampling point")
+@requires(Perm.TESTING_MANAGE)
+def create_point(request, payload: PointIn):
+    point = services.save_point(actor=actor(request), data=services.PointInput(**payload.dict()))
+    return Status(201, _point_out(point))
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+class OrderOut(Schema):
+    id: UUID
+    person_id: UUID
+    test: str
+    source: str
+    group: str
+    reason_zh: str
+    reason_en: str
+    requirements: list[str]
+    free: bool
+    ordered_at: datetime
+    due_at: datetime
+    status: str
+    result: str
+    sampled_at: datetime | None
+    received_at: datetime | None
+    resulted_at: datetime | None
+    specimen_barcode: str | None = None
+    sampling_point_id: UUID | None
+    lab_id: UUID | None
+    pool_id: UUID | None
+
+
+def _order_out(order: TestOrder) -> dict:
+    data = {f: getattr(order, f) for f in OrderOut.model_fields if hasattr(order, f)}
+    data["specimen_barcode"] = order.specimen.barcode if order.specimen_id else None
+    return data
+
+
+class OrderPage(Schema):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+@router.get("/orders", response=OrderPage, summary="Test orders in your scope, newest first")
+@requires(Perm.TESTING_VIEW)
+def list_orders(
+    request,
+    person_id: UUID | None = None,
+    status: Literal["", "open", "sampled", "received", "resulted", "cancelled"] = "",
+    overdue: bool = False,
+    division: str = Query("", pattern=r"^\d{0,15}$"),
+    cursor: str = Query("", max_length=200),
+    limit: int = Query(50, ge=1, le=200),
+):
+    qs = visible_to(request.auth, TestOrder.objects.select_related("specimen"), listing=True)
+    if person_id:
+        qs = qs.filter(person_id=person_id)
+    if status:
+        qs = qs.filter(status=status)
+    if overdue:
+        qs = qs.filter(status__in=["open", "sampled", "received"], due_at__lt=timezone.now())
+    if division:
+        qs = qs.filter(prefix_q("division_code", division))
+    result = page(qs, cursor or None, limit, time_field="ordered_at")
+    return {"items": [_order_out(o) for o in result.items], "next_cursor": result.next_cursor}
+
+
+class WalkInIn(Schema):
+    person_id: UUID
+    test: Literal[tuple(TestKind.values)] = TestKind.NUCLEIC_ACID  # type: ignore[valid-type]
+    group: Literal[tuple([WILLING, *GroupName.values])] = WILLING  # type: ignore[valid-type]
+
+
+@router.post("/orders", response={201: OrderOut}, summary="A walk-in order (must-test group or willing)")
+@requires(Perm.SAMPLING_DO)
+def create_order(request, payload: WalkInIn):
+    person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
+    order = services.walk_in_order(
+        actor=actor(request), person=person, test=payload.test, group=payload.group
+    )
+    return Status(201, _order_out(order))
+
+
+# --- specimens and pools ------------------------------------------------------------------
+
+
+class PoolIn(Schema):
+    point_id: UUID
+    barcode: str = Field(pattern=BARCODE_PATTERN)
+    size: Literal[5, 10, 20] = 10
+
+
+class PoolOut(Schema):
+    id: UUID
+    barcode: str
+    size: int
+    status: str
+    result: str
+    sampling_point_id: UUID
+    members: int
+
+
+def _pool_out(pool: Pool) -> dict:
+    return {
+        "id": pool.pk,
+        "barcode": pool.barcode,
+        "size": pool.size,
+        "status": pool.status,
+        "result": pool.result,
+        "sampling_point_id": pool.sampling_point_id,
+        "members": pool.specimens.count(),
+    }
+
+
+@router.post("/pools", response={201: PoolOut}, summary="Open a pool tube (5, 10 or 20 swabs)")
+@requires(Perm.SAMPLING_DO)
+def create_pool(request, payload: PoolIn):
+    point = get_visible_or_404(request.auth, SamplingPoint.objects.all(), pk=payload.point_id)
+    pool = services.open_pool(actor=actor(request), point=point, barcode=payload.barcode, size=payload.size)
+    return Status(201, _pool_out(pool))
+
+
+@router.post("/pools/{barcode}/seal", response=PoolOut, summary="Seal a pool for the lab")
+@requires(Perm.SAMPLING_DO)
+def seal_pool(request, barcode: str):
+    pool = get_visible_or_404(request.auth, Pool.objects.all(), barcode=barcode[:40])
+    return _pool_out(services.seal_pool(actor=actor(request), pool=pool))
+
+
+class SpecimenIn(Schema):
+    person_id: UUID
+    point_id: UUID
+    barcode: str = Field(pattern=BARCODE_PATTERN)
+    test: Literal[tuple(TestKind.values)] = TestKind.NUCLEIC_ACID  # type: ignore[valid-type]
+    pool_barcode: str | None = Field(None, pattern=BARCODE_PATTERN)
+    group: Literal[tuple([WILLING, *GroupName.values])] | None = None  # type: ignore[valid-type]
+
+
+class SpecimenOut(Schema):
+    id: UUID
+    barcode: str
+    person_id: UUID
+    sample_type: str
+    status: str
+    result: str
+    pool_barcode: str | None
+    taken_at: datetime
+    orders: list[UUID]
+    waiting_place: str
+
+
+@router.post("/specimens", response={201: SpecimenOut}, summary="Take a specimen (optionally into a pool)")
+@requires(Perm.SAMPLING_DO)
+def create_specimen(request, payload: SpecimenIn):
+    user = request.auth
+    person = get_visible_or_404(user, Person.objects.all(), pk=payload.person_id)
+    point = get_visible_or_404(user, SamplingPoint.objects.all(), pk=payload.point_id)
+    pool = (
+        get_visible_or_404(user, Pool.objects.all(), barcode=payload.pool_barcode)
+        if payload.pool_barcode
+        else None
+    )
+    sampled = services.take_specimen(
+        actor=actor(request),
+        person=person,
+        point=point,
+        barcode=payload.barcode,
+        test=payload.test,
+        pool=pool,
+        walk_in_group=payload.group,
+    )
+    s = sampled.specimen
+    return Status(
+        201,
+        {
+            "id": s.pk,
+            "barcode": s.barcode,
+            "person_id": s.person_id,
+            "sample_type": s.sample_type,
+            "status": s.status,
+            "result": s.result,
+            "pool_barcode": pool.barcode if pool else None,
+            "taken_at": s.taken_at,
+            "orders": [o.pk for o in sampled.orders],
+            "waiting_place": sampled.waiting_place,
+        },
+    )
+
+
+# --- the lab ------------------------------------------------------------------------------
+
+
+class ReceiveIn(Schema):
+    barcodes: list[str] = Field(min_length=1, max_length=5000)
+
+
+class ReceiveOut(Schema):
+    received: list[str]
+    unknown: list[str]
+
+
+@router.post("/receive", response=ReceiveOut, summary="Scan tubes in at the lab")
+@requires(Perm.LAB_RESULTS)
+def receive(request, payload: ReceiveIn):
+    return services.receive(
+        actor=actor(request), user=request.auth, barcodes=[b[:40] for b in payload.barcodes]
+    )
+
+
+class ResultIn(Schema):
+    barcode: str = Field(pattern=BARCODE_PATTERN)
+    test: Literal[tuple(Analyte.values[:3])] = Analyte.NUCLEIC_ACID  # type: ignore[valid-type]
+    result: Literal[tuple(Outcome.values)]  # type: ignore[valid-type]
+    tested_at: datetime
+    received_at: datetime | None = None
+    reported_at: datetime | None = None
+    ct_values: dict[Literal["orf1ab", "n", "e"], float] = Field(default_factory=dict)
+
+
+class ResultsIn(Schema):
+    # 5,000 rows stay well under the request size limit (2.5 MB); send more in several calls
+    rows: list[ResultIn] = Field(min_length=1, max_length=5000)
+    dry_run: bool = False
+
+
+class RowErrorOut(Schema):
+    row: int
+    column: str
+    code: str
+    message: str
+
+
+class ResultsOut(Schema):
+    accepted: bool
+    errors: list[RowErrorOut]
+    counts: dict[str, int]
+
+
+class ResultsRefused(Schema):
+    code: str
+    message: str
+    field: str | None
+    errors: list[RowErrorOut]
+
+
+@router.post(
+    "/results",
+    response={200: ResultsOut, 422: ResultsRefused},
+    summary="Results in bulk: every row checked first; with any error nothing is written",
+)
+@requires(Perm.LAB_RESULTS)
+def submit_results(request, payload: ResultsIn):
+    rows, errors = [], []
+    now = timezone.now()
+    seen: dict = {}
+    for number, item in enumerate(payload.rows, start=1):
+        problems = []
+        for name in ("tested_at", "received_at", "reported_at"):
+            value = getattr(item, name)
+            if value is not None and value.tzinfo is None:
+                problems.append((name, "time_zone", "Give times with their time zone."))
+            elif value is not None and value > now + timedelta(minutes=10):
+                problems.append((name, "time_future", "The time is in the future."))
+        if any(not 0 <= v <= 50 for v in item.ct_values.values()):
+            problems.append(("ct_values", "ct_invalid", "A Ct value is a number from 0 to 50."))
+        key = (item.barcode, item.test)
+        if key in seen:
+            problems.append(("barcode", "row_twice", f"The same barcode and test as row {seen[key]}."))
+        seen.setdefault(key, number)
+        if problems:
+            errors += [{"row": number, "column": c, "code": code, "message": m} for c, code, m in problems]
+            continue
+        rows.append(
+            ResultRow(
+                row=number,
+                barcode=item.barcode,
+                analyte=item.test,
+                result=item.result,
+                tested_at=item.tested_at,
+                received_at=item.received_at,
+                reported_at=item.reported_at,
+                ct_values={k: round(v, 2) for k, v in item.ct_values.items()},
+            )
+        )
+    if errors:
+        return Status(
+            422, _error("rows_invalid", "Some rows are invalid; nothing was written.", None, errors=errors)
+        )
+    outcome = services.submit_results(
+        actor=actor(request), user=request.auth, rows=rows, dry_run=payload.dry_run
+    )
+    if not outcome["accepted"]:
+        return Status(
+            422,
+            _error(
+                "rows_invalid", "Some rows are invalid; nothing was written.", None, errors=outcome["errors"]
+            ),
+        )
+    return outcome
+
+
+class ResultOut(Schema):
+    id: UUID
+    person_id: UUID
+    analyte: str
+    result: str
+    sampled_at: datetime
+    tested_at: datetime | None
+    reported_at: datetime
+    ct_values: dict
+    source: str
+    issuer: str
+    external_ref: str
+    pooled: bool
+
+
+class ResultPage(Schema):
+    items: list[ResultOut]
+    next_cursor: str | None
+
+
+@router.get("/results", response=ResultPage, summary="Test results in your scope, newest first")
+@requires(Perm.TESTING_VIEW)
+def list_results(
+    request,
+    person_id: UUID | None = None,
+    source: Literal[tuple(["", *ResultSource.values])] = "",  # type: ignore[valid-type]
+    cursor: str = Query("", max_length=200),
+    limit: int = Query(50, ge=1, le=200),
+):
+    qs = visible_to(request.auth, TestResult.objects.all(), listing=True)
+    if person_id:
+        qs = qs.filter(person_id=person_id)
+    if source:
+        qs = qs.filter(source=source)
+    result = page(qs, cursor or None, limit, time_field="reported_at")
+    items = [
+        {
+            **{f: getattr(r, f) for f in ResultOut.model_fields if f != "pooled"},
+            "pooled": r.pool_id is not None,
+        }
+        for r in result.items
+    ]
+    return {"items": items, "next_cursor": result.next_cursor}
+
+
+# --- results from elsewhere ----------------------------------------------------------------
+
+
+class ExternalIn(Schema):
+    person_id: UUID
+    analyte: Literal[tuple(Analyte.values)]  # type: ignore[valid-type]
+    result: Literal[tuple(Outcome.values)]  # type: ignore[valid-type]
+    sampled_at: datetime
+    reported_at: datetime | None = None
+    issuer: str = Field(min_length=1, max_length=128, description="region (division code), lab or issuer")
+    reference: str = Field("", max_length=128)
+
+
+@router.post(
+    "/external-results",
+    response={201: ResultOut, 200: ResultOut},
+    summary="A result from another region (R3.4)",
+)
+@requires(Perm.TESTING_MANAGE)
+def create_external_result(request, payload: ExternalIn):
+    person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
+    if payload.sampled_at.tzinfo is None or (payload.reported_at and payload.reported_at.tzinfo is None):
+        raise DomainError("time_zone", "Give times with their time zone.", "sampled_at")
+    data = services.ExternalInput(
+        analyte=payload.analyte,
+        result=payload.result,
+        sampled_at=payload.sampled_at,
+        reported_at=payload.reported_at,
+        source=ResultSource.OTHER_REGION,
+        issuer=payload.issuer,
+        reference=payload.reference,
+    )
+    result, created = services.record_external_result(actor=actor(request), person=person, data=data)
+    out = {**{f: getattr(result, f) for f in ResultOut.model_fields if f != "pooled"}, "pooled": False}
+    return Status(201 if created else 200, out)
+
+
+class DccIn(Schema):
+    qr: str = Field(min_length=1, max_length=certificates.MAX_QR)
+    person_id: UUID | None = None
+
+
+class DccRefused(Schema):
+    code: str
+    message: str
+    field: str | None
+    candidates: list[UUID] = []
+
+
+@router.post(
+    "/dcc",
+    response={201: ResultOut, 200: ResultOut, 409: DccRefused},
+    summary="Verify an EU DCC test certificate and record it for the matching person",
+)
+@requires(Perm.TESTING_MANAGE)
+def record_dcc(request, payload: DccIn):
+    person = None
+    if payload.person_id:
+        person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
+    try:
+        result, created = certificates.record_certificate(
+            actor=actor(request), user=request.auth, qr_text=payload.qr, person=person
+        )
+    except Conflict as exc:
+        return Status(
+            409, _error(exc.code, exc.message, exc.field, candidates=getattr(exc, "candidates", []))
+        )
+    out = {**{f: getattr(result, f) for f in ResultOut.model_fields if f != "pooled"}, "pooled": False}
+    return Status(201 if created else 200, out)
+
+
+# --- turnaround ---------------------------------------------------------------------------
+
+
+class OverdueRow(Schema):
+    id: UUID
+    name: str
+    overdue: int
+
+
+class OverdueOut(Schema):
+    per_lab: list[OverdueRow]
+    per_point: list[OverdueRow]
+    unsampled: int
+
+
+@router.get("/overdue", response=OverdueOut, summary="Orders past their due time, per lab and sampling point")
+@requires(Perm.TESTING_VIEW)
+def overdue(request):
+    summary = services.overdue_summary(request.auth, at=timezone.now())
+    return {
+        "per_lab": [
+            {"id": r["lab_id"], "name": r["lab__name"], "overdue": r["n"]} for r in summary["per_lab"]
+        ],
+        "per_point": [
+            {"id": r["sampling_point_id"], "name": r["sampling_point__name"], "overdue": r["n"]}
+            for r in summary["per_point"]
+        ],
+        "unsampled": summary["unsampled"],
+    }
+
+
+# --- sequencing ---------------------------------------------------------------------------
+
+
+class SequencingIn(Schema):
+    specimen_barcode: str = Field(pattern=BARCODE_PATTERN)
+    lab_id: UUID
+    notes: str = Field("", max_length=2000)
+
+
+class SequencingPatch(Schema):
+    status: Literal["sent", "received", "resulted", "failed"]
+    lineage: str = Field("", max_length=64)
+    clade: str = Field("", max_length=32)
+    notes: str = Field("", max_length=2000)
+
+
+class SequencingOut(Schema):
+    id: UUID
+    person_id: UUID
+    specimen_id: UUID
+    lab_id: UUID
+    status: str
+    requested_at: datetime
+    sent_at: datetime | None
+    received_at: datetime | None
+    resulted_at: datetime | None
+    lineage: str
+    clade: str
+
+
+@router.post(
+    "/sequencing", response={201: SequencingOut}, summary="Send a case specimen for sequencing (R6.5)"
+)
+@requires(Perm.SEQUENCING)
+def create_sequencing(request, payload: SequencingIn):
+    specimen = get_visible_or_404(request.auth, Specimen.objects.all(), barcode=payload.specimen_barcode)
+    lab = get_visible_or_404(request.auth, Unit.objects.filter(kind=UnitKind.LAB), pk=payload.lab_id)
+    req = services.request_sequencing(actor=actor(request), specimen=specimen, lab=lab, notes=payload.notes)
+    return Status(201, req)
+
+
+@router.patch("/sequencing/{uuid:request_id}", response=SequencingOut, summary="Sent, received, lineage")
+@requires(Perm.SEQUENCING)
+def patch_sequencing(request, request_id: UUID, payload: SequencingPatch):
+    req = get_visible_or_404(request.auth, SequencingRequest.objects.all(), pk=request_id)
+    if payload.status not in SequencingStatus.values:
+        raise DomainError("status_invalid", "Unknown status.", "status")
+    return services.advance_sequencing(actor=actor(request), request=req, **payload.dict())

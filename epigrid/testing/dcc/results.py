@@ -1,0 +1,74 @@
+"""Turn a verified DCC test certificate into a plain description of an external test result.
+
+The testing app records it as a result from outside our labs (R3.4, mutual recognition of
+results); this module knows the DCC codes, the testing app knows only our vocabulary.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from epigrid.testing.dcc.valuesets import KIND_TEST, TEST_RESULTS, TEST_TYPES
+from epigrid.testing.dcc.verifier import DccResult
+
+
+class NotARecordableTest(ValueError):
+    """The certificate is invalid, not a test certificate, or uses codes we cannot map."""
+
+
+def external_test_result(result: DccResult) -> dict[str, Any]:
+    """The test result a valid DCC test certificate states, in our own terms.
+
+    Raises NotARecordableTest for an invalid certificate, another kind, several test entries,
+    or a test type or result outside the value sets we act on.
+    """
+    if not result.valid:
+        raise NotARecordableTest(f"certificate is not valid ({result.failed_stage}: {result.reason})")
+    if result.kind != KIND_TEST or result.certificate is None:
+        raise NotARecordableTest(f"not a test certificate but {result.kind}")
+    certificate = result.certificate
+    entries = certificate["t"]
+    if len(entries) != 1:
+        raise NotARecordableTest(f"{len(entries)} test entries; one certificate should state one test")
+    entry = entries[0]
+    test_type = TEST_TYPES.get(entry["tt"])
+    if test_type is None:
+        raise NotARecordableTest(f"unknown test type code {entry['tt']!r}")
+    outcome = TEST_RESULTS.get(entry["tr"])
+    if outcome is None:
+        raise NotARecordableTest(f"unknown test result code {entry['tr']!r}")
+    name = certificate["nam"]
+    return {
+        "source": "eu_dcc",
+        "certificate_id": entry["ci"],
+        "test_type": test_type,
+        "test_type_code": entry["tt"],
+        "result": outcome,
+        "result_code": entry["tr"],
+        "sampled_at": parse_sample_time(entry["sc"]),
+        "testing_centre": entry.get("tc") or "",
+        "test_name": entry.get("nm") or "",
+        "test_device": entry.get("ma") or "",
+        "disease": entry["tg"],
+        "country": entry["co"],
+        "certificate_issuer": entry["is"],
+        "family_name": name.get("fn") or "",
+        "given_name": name.get("gn") or "",
+        "family_name_standardised": name.get("fnt") or "",
+        "given_name_standardised": name.get("gnt") or "",
+        # kept as written: the DCC allows a year or year-month when the day is unknown
+        "date_of_birth": certificate["dob"],
+        "issuer_country": result.issuer,
+        "issued_at": result.issued_at,
+        "expires_at": result.expires_at,
+        "kid": result.kid,
+    }
+
+
+def parse_sample_time(text: str) -> datetime:
+    """The sample collection time as an aware UTC datetime (the schema already checked its form)."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise NotARecordableTest(f"sample time {text!r} has no time zone")
+    return moment.astimezone(UTC)

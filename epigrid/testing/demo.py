@@ -1,0 +1,207 @@
+"""Testing in the demo city: a sampling point at every town's health centre and a few mobile
+ones, the county lab, must-test groups, and a morning of pooled sampling with its results (one
+positive pool, its retests, one true positive, one retest still missing).
+
+`epigrid demo` calls `seed_demo(actor=..., seed=..., at=...)` after the city, its people and
+the demo logins exist. It runs once: a second call finds the lab and leaves everything alone.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from epigrid.accounts.audit import Actor
+from epigrid.people.models import Person, Status
+from epigrid.regions.models import Division, Level
+from epigrid.testing import services
+from epigrid.testing.models import WILLING, GroupName, PointKind, SamplingPoint, TestKind
+from epigrid.testing.parsing import ResultRow
+from epigrid.units.models import Unit, UnitKind
+
+CITY = "320583"
+LAB_NAME = "昆山市疾病预防控制中心检测实验室"
+
+
+def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dict:
+    at = at or timezone.now()
+    if Unit.objects.filter(kind=UnitKind.LAB, name=LAB_NAME).exists():
+        return {"created": False}
+    rng = random.Random(f"testing-{seed}")
+    from epigrid.units.services import UnitInput, create_unit
+
+    lab = create_unit(
+        actor=actor,
+        data=UnitInput(
+            kind=UnitKind.LAB, name=LAB_NAME, division_code=CITY, address="昆山市前进西路1号", staff_count=40
+        ),
+    )
+    from epigrid.accounts.models import User
+
+    for user in User.objects.filter(role="lab", username="lab"):
+        services.attach_lab_member(actor=actor, user=user, lab=lab)
+
+    points = _points(actor, rng, lab, at)
+    for group, interval in (
+        (GroupName.MEDICAL_STAFF, 7),
+        (GroupName.CARE_HOME_STAFF, 7),
+        (GroupName.PRISON_STAFF, 7),
+        (GroupName.CLOSE_CONTACT, 0),
+        (GroupName.INBOUND_TRAVELLER, 0),
+        (GroupName.FEVER_CLINIC, 0),
+    ):
+        services.configure_group(actor=actor, division_code=CITY, group=group, interval_days=interval)
+    counts = _morning(actor, rng, lab, points, at)
+    return {"created": True, "lab": str(lab.pk), "points": len(points), **counts}
+
+
+def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[SamplingPoint]:
+    towns = {d.name_zh: d for d in Division.objects.filter(level=Level.TOWN, code__startswith=CITY)}
+    opened = (at - timedelta(days=60)).date()
+    points = []
+    centres = Unit.objects.filter(
+        kind=UnitKind.MEDICAL_INSTITUTION, name__endswith="社区卫生服务中心"
+    ).order_by("name")
+    for unit in centres:
+        town = towns.get(unit.name.removesuffix("社区卫生服务中心"))
+        if town is None:
+            continue
+        lat = (town.latitude or 31.38) + rng.uniform(-0.004, 0.004)
+        lon = (town.longitude or 120.98) + rng.uniform(-0.004, 0.004)
+        kind = PointKind.HEALTH_CENTRE if town.name_zh.endswith("街道") else PointKind.TOWNSHIP_HOSPITAL
+        points.append(
+            services.save_point(
+                actor=actor,
+                data=services.PointInput(
+                    kind=kind,
+                    name=f"{unit.name}采样点",
+                    unit_id=unit.pk,
+                    address=unit.address or f"昆山市{town.name_zh}",
+                    division_code=town.code,
+                    latitude=round(lat, 5),
+                    longitude=round(lon, 5),
+                    contact_name=unit.contact_name,
+                    phone=f"0512-5{rng.randint(1000000, 9999999)}",
+                    opening_hours="8:00-12:00, 13:30-17:30",
+                    active_from=opened,
+                    waiting_place="门诊楼东侧候检区（请保持1米间距，等候期间可扫码查询结果）",
+                    lab_id=lab.pk,
+                ),
+            )
+        )
+    communities = list(Division.objects.filter(level=Level.COMMUNITY, code__startswith=CITY).order_by("code"))
+    for community in rng.sample(communities, k=min(3, len(communities))):
+        points.append(
+            services.save_point(
+                actor=actor,
+                data=services.PointInput(
+                    kind=PointKind.MOBILE,
+                    name=f"{community.name_zh}流动采样点",
+                    address=f"{community.name_zh}居委会门前广场",
+                    division_code=community.code,
+                    latitude=round((community.latitude or 31.38) + rng.uniform(-0.002, 0.002), 5),
+                    longitude=round((community.longitude or 120.98) + rng.uniform(-0.002, 0.002), 5),
+                    phone=f"0512-5{rng.randint(1000000, 9999999)}",
+                    opening_hours="9:00-16:00",
+                    active_from=opened,
+                    active_to=(at + timedelta(days=14)).date(),
+                    waiting_place="居委会活动室",
+                    lab_id=lab.pk,
+                ),
+            )
+        )
+    return points
+
+
+def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: datetime) -> dict:
+    """Sampling in the morning, pools of ten, results in the afternoon."""
+    if not points:
+        return {}
+    point = points[0]
+    people = list(
+        Person.objects.filter(status=Status.ACTIVE, division_code__startswith=point.division_code).order_by(
+            "id"
+        )[:200]
+    ) or list(Person.objects.filter(status=Status.ACTIVE).order_by("id")[:200])
+    people = rng.sample(people, k=min(50, len(people)))
+    if not people:
+        return {}
+    sampled_at = at - timedelta(hours=20)
+    pools = []
+    n = 0
+    for i, chunk_start in enumerate(range(0, len(people) - 2, 10)):
+        pool = services.open_pool(
+            actor=actor,
+            point=point,
+            barcode=f"DEMO-P{i + 1:04d}",
+            size=10,
+            at=sampled_at + timedelta(minutes=i),
+        )
+        for person in people[chunk_start : chunk_start + 10]:
+            n += 1
+            services.take_specimen(
+                actor=actor,
+                person=person,
+                point=point,
+                barcode=f"DEMO-S{n:05d}",
+                pool=pool,
+                walk_in_group=WILLING,
+                at=sampled_at + timedelta(minutes=i, seconds=n),
+            )
+        services.seal_pool(actor=actor, pool=pool, at=sampled_at + timedelta(minutes=i, seconds=50))
+        pools.append(pool)
+    # two people still waiting for a test: one due soon, one overdue
+    for person in people[-2:]:
+        with transaction.atomic():
+            order = services.walk_in_order(
+                actor=actor, person=person, test=TestKind.NUCLEIC_ACID, group=GroupName.CLOSE_CONTACT, at=at
+            )
+    order.due_at = at - timedelta(hours=1)
+    order.save(update_fields=["due_at"])
+    from epigrid.accounts.models import User
+
+    lab_user = User.objects.filter(lab_membership__lab=lab).first()
+    if lab_user is None:
+        return {"pools": len(pools)}
+    tested = sampled_at + timedelta(hours=6)
+    rows = [
+        ResultRow(
+            row=i + 2,
+            barcode=pool.barcode,
+            analyte="nucleic_acid",
+            result="positive" if i == 0 else "negative",
+            tested_at=tested,
+            ct_values={"orf1ab": 31.5, "n": 33.2} if i == 0 else {},
+        )
+        for i, pool in enumerate(pools)
+    ]
+    services.submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=30))
+    # the positive pool's members: retested singly; all but the last have a result by now
+    members = people[:10]
+    retest_at = tested + timedelta(hours=2)
+    for j, person in enumerate(members[:-1]):
+        services.take_specimen(
+            actor=actor,
+            person=person,
+            point=point,
+            barcode=f"DEMO-R{j + 1:04d}",
+            at=retest_at + timedelta(seconds=j),
+        )
+    rows = [
+        ResultRow(
+            row=j + 2,
+            barcode=f"DEMO-R{j + 1:04d}",
+            analyte="nucleic_acid",
+            result="positive" if j == 3 else "negative",
+            tested_at=retest_at + timedelta(hours=3),
+            ct_values={"orf1ab": 27.9, "n": 29.4} if j == 3 else {},
+        )
+        for j in range(len(members) - 1)
+    ]
+    services.submit_results(
+        actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(hours=3, minutes=20)
+    )
+    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1}

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from epigrid.testing import views
+
+app_name = "testing"
+urlpatterns = [
+    path("", views.overview, name="overview"),
+    path("public/points/", views.public_points, name="public_points"),
+    path("points/", views.point_list, name="points"),
+    path("points/new/", views.point_edit, name="point_new"),
+    path("points/<uuid:point_id>/edit/", views.point_edit, name="point_edit"),
+    path("groups/", views.groups, name="groups"),
+    path("groups/<uuid:config_id>/screen/", views.group_screen, name="group_screen"),
+    path("sample/", views.sample_desk, name="sample"),
+    path("sample/specimen/", views.take_specimen, name="take_specimen"),
+    path("sample/pool/", views.open_pool, name="open_pool"),
+    path("sample/pool/<uuid:pool_id>/seal/", views.seal_pool, name="seal_pool"),
+    path("lab/", views.lab_desk, name="lab"),
+    path("lab/imports/<uuid:import_id>/", views.import_detail, name="import"),
+    path("overdue/", views.overdue, name="overdue"),
+    path("sequencing/", views.sequencing, name="sequencing"),
+    path("sequencing/<uuid:request_id>/", views.sequencing_update, name="sequencing_update"),
+    path("people/<uuid:person_id>/external/", views.external_result, name="external"),
+    path("dcc/", views.dcc, name="dcc"),
+    path("dcc/trust/", views.dcc_trust, name="dcc_trust"),
+]
