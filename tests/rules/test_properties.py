@@ -1,0 +1,93 @@
+"""Properties of the condition language and of evaluate over arbitrary facts."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import HealthCheck as Checks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from epigrid.rules import Facts, RuleSet, default_library, evaluate, explain
+from epigrid.rules.conditions import Ctx, compile_condition
+
+from .strategies import conditions, facts, moments
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[Checks.too_slow])
+
+
+def outcome(condition, person, at):
+    return compile_condition(condition).test(Ctx(person, at))
+
+
+@SETTINGS
+@given(conditions, facts(), moments)
+def test_explain_agrees_with_test(condition, person, at):
+    node = compile_condition(condition)
+    ok, failed = node.explain(Ctx(person, at))
+    assert ok == node.test(Ctx(person, at))
+    assert bool(failed) == (not ok)
+
+
+@SETTINGS
+@given(conditions, conditions, facts(), moments)
+def test_boolean_laws(a, b, person, at):
+    x, y = outcome(a, person, at), outcome(b, person, at)
+    assert outcome({"not": {"not": a}}, person, at) == x
+    assert outcome({"all": [a]}, person, at) == x == outcome({"any": [a]}, person, at)
+    assert outcome({"all": [a, b]}, person, at) == (x and y)
+    assert outcome({"any": [a, b]}, person, at) == (x or y)
+    assert outcome({"not": {"all": [a, b]}}, person, at) == outcome(
+        {"any": [{"not": a}, {"not": b}]}, person, at
+    )
+
+
+@SETTINGS
+@given(
+    facts(),
+    moments,
+    st.integers(0, 30),
+    st.sampled_from(["42", "4201", "US", "320583"]),
+    st.sampled_from(["arrival", "at"]),
+)
+def test_a_wider_window_never_loses_a_stop(person, at, days, area, anchor):
+    narrow = {"travel_within": {"days": days, "area": area, "anchor": anchor}}
+    wide = {"travel_within": {"days": days + 1, "area": area, "anchor": anchor}}
+    if outcome(narrow, person, at):
+        assert outcome(wide, person, at)
+
+
+@SETTINGS
+@given(facts(), moments, st.integers(0, 14))
+def test_a_smaller_area_never_matches_more(person, at, days):
+    wuhan = {"travel_within": {"days": days, "area": "420100"}}
+    hubei = {"travel_within": {"days": days, "area": "42"}}
+    if outcome(wuhan, person, at):
+        assert outcome(hubei, person, at)
+
+
+ALL_PACKS = RuleSet(default_library().packs)
+
+
+@SETTINGS
+@given(facts(), moments)
+def test_evaluate_never_raises_and_is_deterministic(person, at):
+    for packs in (None, ALL_PACKS):
+        first = evaluate(person, packs, at)
+        second = evaluate(person, packs, at, why_not=False)
+        assert first.fingerprint() == second.fingerprint()
+        json.dumps(first.to_dict(), ensure_ascii=False)
+        for lang in ("zh-hans", "en"):
+            assert len(explain(first, lang)) == len(first.measures) + (first.colour is not None)
+        for measure in first.measures:
+            if measure.start is not None and measure.end is not None:
+                assert measure.end >= measure.start
+        if first.next_review is not None:
+            assert first.next_review > at
+
+
+@SETTINGS
+@given(facts())
+def test_facts_round_trip_through_plain_json(person):
+    data = json.loads(json.dumps(person.to_dict(), ensure_ascii=False))
+    assert Facts.from_dict(data) == person

@@ -1,0 +1,275 @@
+"""Results from labs (R6.3): a file is checked in full first (row-named errors, nothing
+changed), then committed in batches; the same file twice changes nothing the second time; the
+API takes the same rows in bulk with a lab's token."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from epigrid.accounts.models import AuditEvent
+from epigrid.rules.models import DecisionRecord, MeasureRecord, PersonRuleState
+from epigrid.tasks.models import Task
+from epigrid.testing import services
+from epigrid.testing.models import ImportStatus, Pool, ResultImport, Specimen, TestOrder, TestResult
+from tests.testing.conftest import GRID, OTHER_GRID
+
+pytestmark = pytest.mark.django_db
+
+
+def state():
+    """Everything a results file may change, as comparable values."""
+    return {
+        "results": sorted(TestResult.objects.values_list("person_id", "analyte", "result", "specimen_id")),
+        "orders": sorted(TestOrder.objects.values_list("id", "status", "result", "resulted_at")),
+        "specimens": sorted(Specimen.objects.values_list("id", "status", "result")),
+        "pools": sorted(Pool.objects.values_list("id", "status", "result")),
+        "tasks": Task.objects.count(),
+        "decisions": DecisionRecord.objects.count(),
+        "measures": sorted(MeasureRecord.objects.values_list("id", "status")),
+        "colours": sorted(PersonRuleState.objects.values_list("person_id", "colour")),
+    }
+
+
+def csv_file(rows, header=("barcode", "test", "result", "tested_at", "ct_orf1ab")):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode()
+
+
+@pytest.fixture
+def sampled(system, point, make_person):
+    """Ten people sampled an hour ago: a pool of five and five single tubes."""
+    now = timezone.now() - timedelta(hours=1)
+    people = [make_person(GRID if i % 2 else OTHER_GRID, name=f"测试{i}") for i in range(10)]
+    pool = services.open_pool(actor=system, point=point, barcode="POOL-0001", size=5, at=now)
+    for i, person in enumerate(people):
+        services.take_specimen(
+            actor=system,
+            person=person,
+            point=point,
+            barcode=f"TUBE-{i:04d}",
+            pool=pool if i < 5 else None,
+            walk_in_group="willing",
+            at=now,
+        )
+    return people
+
+
+def when_tested():
+    return (timezone.localtime() - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M")
+
+
+def good_rows():
+    t = when_tested()
+    return [["POOL-0001", "核酸", "阴性", t, ""]] + [
+        [f"TUBE-{i:04d}", "nucleic_acid", "negative" if i != 7 else "positive", t, "29.1" if i == 7 else ""]
+        for i in range(5, 10)
+    ]
+
+
+def test_it_refuses_a_malformed_file_naming_each_row_and_changes_nothing(
+    system, sampled, lab_user, client_for
+):
+    t = when_tested()
+    rows = good_rows() + [
+        ["TUBE-9999", "核酸", "阴性", t, ""],  # unknown barcode
+        ["TUBE-0006", "核酸", "阴性", t, ""],  # same barcode and test twice
+        ["TUBE-0008", "血型", "阴性", t, ""],  # unknown test
+        ["TUBE-0003", "核酸", "弱阳", "later", "60"],  # bad result, time and Ct
+    ]
+    before = state()
+    response = client_for(lab_user).post(
+        "/testing/lab/", {"file": _upload("bad.csv", csv_file(rows))}, follow=True
+    )
+    assert response.status_code == 200
+    imp = ResultImport.objects.get()
+    assert imp.status == ImportStatus.INVALID
+    found = {(e["row"], e["column"], e["code"]) for e in imp.errors}
+    assert found == {
+        (8, "barcode", "barcode_unknown"),
+        (9, "barcode", "row_twice"),
+        (10, "test", "test_invalid"),
+        (11, "result", "result_invalid"),
+        (11, "tested_at", "time_format"),
+        (11, "ct_orf1ab", "ct_invalid"),
+    }
+    body = response.content.decode()
+    assert 'id="import-errors"' in body and "commit-import" not in body
+    # committing an invalid file is refused, and nothing changed
+    refused = client_for(lab_user).post(f"/testing/lab/imports/{imp.pk}/", follow=True)
+    assert refused.status_code == 200
+    assert state() == before
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.INVALID
+
+
+def test_it_commits_a_checked_file_and_the_same_file_again_changes_nothing(
+    system, sampled, lab_user, client_for
+):
+    client = client_for(lab_user)
+    data = csv_file(good_rows())
+    client.post("/testing/lab/", {"file": _upload("r.csv", data)})
+    imp = ResultImport.objects.get()
+    assert imp.status == ImportStatus.VALID and imp.errors == [] and len(imp.rows) == 6
+    assert TestResult.objects.count() == 0  # checking writes nothing but the import
+    client.post(f"/testing/lab/imports/{imp.pk}/")
+    imp.refresh_from_db()
+    assert imp.status == ImportStatus.COMMITTED
+    assert imp.counts["new_results"] == 10 and imp.counts["unchanged"] == 0
+    assert imp.counts["persons_reassessed"] == 10 and imp.counts["positive_persons"] == 1
+    assert len(imp.batches) == 1 and imp.batches[0]["rows"] == 6
+    assert TestResult.objects.filter(result="positive").get().person == sampled[7]
+    assert {t.assignee for t in Task.objects.filter(person=sampled[7])} == {"cdc", "grid_worker"}
+    after_first = state()
+
+    client.post("/testing/lab/", {"file": _upload("r-again.csv", data)})
+    again = ResultImport.objects.exclude(pk=imp.pk).get()
+    assert again.status == ImportStatus.VALID
+    client.post(f"/testing/lab/imports/{again.pk}/")
+    again.refresh_from_db()
+    assert again.counts["new_results"] == 0 and again.counts["unchanged"] == 6
+    assert state() == after_first
+    # and a checked file committed twice is refused the second time
+    response = client.post(f"/testing/lab/imports/{again.pk}/", follow=True)
+    assert "Only a checked file" in response.content.decode() or "只有" in response.content.decode()
+
+
+def test_it_refuses_a_result_that_contradicts_a_known_one(system, sampled, lab_user):
+    t = timezone.now() - timedelta(minutes=10)
+    rows = [
+        services.ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)
+    ]
+    assert services.submit_results(actor=system, user=lab_user, rows=rows)["accepted"]
+    rows[0].result = "positive"
+    out = services.submit_results(actor=system, user=lab_user, rows=rows)
+    assert not out["accepted"]
+    assert [(e["row"], e["code"]) for e in out["errors"]] == [(2, "result_conflict")]
+    assert TestResult.objects.get(specimen__barcode="TUBE-0005").result == "negative"
+
+
+def test_it_keeps_tubes_of_another_lab_and_outside_the_scope_unknown(
+    system, sampled, lab_user, other_lab, persona, make_person, point
+):
+    from epigrid.lib.errors import Forbidden
+
+    stranger = persona("lab", prefixes=["320585"])
+    services.attach_lab_member(actor=system, user=stranger, lab=other_lab)
+    t = timezone.now() - timedelta(minutes=10)
+    rows = [
+        services.ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)
+    ]
+    out = services.submit_results(actor=system, user=stranger, rows=rows)
+    assert out["errors"][0]["code"] == "barcode_unknown"  # out of scope reads as unknown
+    neighbour = persona("lab", prefixes=["320583"])
+    services.attach_lab_member(actor=system, user=neighbour, lab=other_lab)
+    out = services.submit_results(actor=system, user=neighbour, rows=rows)
+    assert out["errors"][0]["code"] == "other_lab"
+    unattached = persona("lab")
+    with pytest.raises(Forbidden):
+        services.submit_results(actor=system, user=unattached, rows=rows)
+    assert TestResult.objects.count() == 0
+
+
+def test_a_lab_token_posts_results_in_bulk(system, sampled, lab_user, client):
+    from epigrid.accounts.services import create_token
+
+    _, secret = create_token(actor=system, user=lab_user, name="LIS")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    t = (timezone.now() - timedelta(minutes=15)).isoformat()
+    rows = [
+        {
+            "barcode": "POOL-0001",
+            "test": "nucleic_acid",
+            "result": "positive",
+            "tested_at": t,
+            "ct_values": {"orf1ab": 30.5},
+        }
+    ]
+    rows += [{"barcode": f"TUBE-{i:04d}", "result": "negative", "tested_at": t} for i in range(5, 10)]
+    dry = client.post(
+        "/api/v1/testing/results", {"rows": rows, "dry_run": True}, content_type="application/json", **headers
+    )
+    assert dry.status_code == 200 and dry.json()["counts"]["new"] == 6
+    assert TestResult.objects.count() == 0
+    response = client.post(
+        "/api/v1/testing/results", {"rows": rows}, content_type="application/json", **headers
+    )
+    assert response.status_code == 200, response.content
+    counts = response.json()["counts"]
+    assert counts["new_results"] == 5 and counts["positive_pools"] == 1 and counts["retest_orders"] == 5
+    assert counts["persons_reassessed"] == 10
+    assert Pool.objects.get().ct_values == {"orf1ab": 30.5}
+    # a bad row: 422 with the row named, nothing written
+    before = state()
+    bad = rows + [{"barcode": "NOPE-0001", "result": "negative", "tested_at": t}]
+    refused = client.post(
+        "/api/v1/testing/results", {"rows": bad}, content_type="application/json", **headers
+    )
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["code"] == "rows_invalid" and body["field"] is None
+    assert [(e["row"], e["code"]) for e in body["errors"]] == [(7, "barcode_unknown")]
+    assert state() == before
+    assert AuditEvent.objects.filter(object_type="test_result", via="api").exists()
+
+
+def test_it_reads_an_excel_upload(system, sampled, lab_user, client_for):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["条码", "检测项目", "结果", "检测时间"])
+    moment = timezone.localtime() - timedelta(minutes=20)
+    sheet.append(["TUBE-0006", "核酸", "阴性", moment.replace(tzinfo=None)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    client = client_for(lab_user)
+    client.post("/testing/lab/", {"file": _upload("r.xlsx", buffer.getvalue())})
+    imp = ResultImport.objects.get()
+    assert imp.errors == []
+    client.post(f"/testing/lab/imports/{imp.pk}/")
+    assert TestResult.objects.get().specimen.barcode == "TUBE-0006"
+
+
+def test_the_lab_scans_tubes_in_and_orders_show_when(system, sampled, lab_user, client_for):
+    response = client_for(lab_user).post("/testing/lab/", {"barcodes": "POOL-0001\nTUBE-0005\nWHAT-0000"})
+    assert response.status_code == 200
+    assert "WHAT-0000" in response.content.decode()
+    received = TestOrder.objects.exclude(received_at=None)
+    assert received.count() == 6 and set(received.values_list("status", flat=True)) == {"received"}
+    assert Pool.objects.get().status == "received"
+
+
+def _upload(name, data):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def test_a_large_file_is_committed_by_the_worker(
+    system, sampled, lab_user, client_for, monkeypatch, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from epigrid.testing import views
+    from epigrid.testing.tasks import commit_result_import
+
+    monkeypatch.setattr(views, "INLINE_COMMIT_ROWS", 3)
+    client = client_for(lab_user)
+    client.post("/testing/lab/", {"file": _upload("big.csv", csv_file(good_rows()))})
+    imp = ResultImport.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/testing/lab/imports/{imp.pk}/", follow=True)
+    assert response.status_code == 200 and TestResult.objects.count() == 0
+    queued = DBTaskResult.objects.get(task_path="epigrid.testing.tasks.commit_result_import")
+    assert queued.args_kwargs["args"] == [str(imp.pk), lab_user.pk]
+    outcome = commit_result_import.call(*queued.args_kwargs["args"])
+    assert outcome["status"] == "committed" and outcome["new_results"] == 10
+    # run twice: the second finds it committed and changes nothing
+    assert commit_result_import.call(*queued.args_kwargs["args"])["new_results"] == 10
+    assert TestResult.objects.count() == 10
