@@ -45,9 +45,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--persons", default="100000,1000000", help="comma-separated population sizes")
-    parser.add_argument(
-        "--suite", default="all", help=f"comma-separated, from: all, {', '.join(SUITES)}"
-    )
+    parser.add_argument("--suite", default="all", help=f"comma-separated, from: all, {', '.join(SUITES)}")
     args = parser.parse_args()
     suites = list(SUITES) if args.suite == "all" else [s.strip() for s in args.suite.split(",")]
     unknown = [s for s in suites if s not in SUITES]
