@@ -48,6 +48,7 @@ from epigrid.lib import identity
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.crypto import cipher
 from epigrid.lib.errors import Conflict, Forbidden
+from epigrid.lib.sql import any_of
 from epigrid.people.models import Person, Status
 from epigrid.people.services import DOCUMENT_INDEX, PHONE_INDEX
 from epigrid.rules.services import reassess_many
@@ -621,8 +622,11 @@ def _commit_batch(pushed: PushedList, actor: Actor, now: datetime) -> bool:
         insert_rows(VerificationTask, TASK_FIELDS, task_rows)
         open_tasks_bulk(actor=actor, specs=specs, at=now)
         ids = [r["id"] for r in rows]
-        committed = PushedRow.objects.filter(pk__in=ids, state=RowState.VALID).update(
-            state=RowState.COMMITTED, committed_at=now
+        # the rows were locked when read, so nobody changed them since: a mismatch is a bug
+        committed = (
+            any_of(PushedRow.objects, "id", ids)
+            .filter(state=RowState.VALID)
+            .update(state=RowState.COMMITTED, committed_at=now)
         )
         if committed != len(rows):
             raise RuntimeError("rows of the batch changed while it was committed")
@@ -639,7 +643,7 @@ def _commit_batch(pushed: PushedList, actor: Actor, now: datetime) -> bool:
             heartbeat_at=timezone.now(),
         )
         batch = PushedList.objects.values_list("batches_done", flat=True).get(pk=pushed.pk)
-        PushedRow.objects.filter(pk__in=ids).update(batch=batch)
+        any_of(PushedRow.objects, "id", ids).update(batch=batch)
         record(
             actor,
             "import",

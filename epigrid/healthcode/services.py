@@ -26,6 +26,7 @@ from epigrid.healthcode import keys, tokens
 from epigrid.healthcode.models import ColourChange, CorrectionRequest, CorrectionStatus, HealthCode
 from epigrid.lib.bulk import insert_rows, update_rows
 from epigrid.lib.errors import Conflict, DomainError, Forbidden
+from epigrid.lib.sql import any_of
 
 CORRECTION_DUE = timedelta(hours=24)
 CORRECTION_TASK = "healthcode_correction"
@@ -145,7 +146,7 @@ def record_decisions(changes: list, actor: Actor, at: datetime) -> None:
     now = timezone.now()
     person_ids = [c.person.pk for c in changes]
     codes = {
-        hc.person_id: hc for hc in HealthCode.objects.select_for_update().filter(person_id__in=person_ids)
+        hc.person_id: hc for hc in any_of(HealthCode.objects.select_for_update(), "person_id", person_ids)
     }
     new_codes: list[HealthCode] = []
     to_update: list[HealthCode] = []

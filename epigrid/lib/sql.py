@@ -12,11 +12,11 @@ def any_of(qs, column: str, ids: Sequence):
     is one short statement instead of 10,000 placeholders for Django to compile and psycopg to
     split. SQLite gets the usual `IN (...)`."""
     meta = qs.model._meta
-    if column not in {f.column for f in meta.concrete_fields}:
+    by_column = {f.column: f for f in meta.concrete_fields}
+    if column not in by_column:
         raise ValueError(f"{column!r} is not a column of {meta.db_table}")
     if connections[qs.db].vendor == "postgresql":
         # table and column are the model's own names (checked above); the ids are a parameter
         where = f'"{meta.db_table}"."{column}" = ANY(%s)'
         return qs.extra(where=[where], params=[list(ids)])  # noqa: S610
-    field = "pk" if column == "id" else column.removesuffix("_id")
-    return qs.filter(**{f"{field}__in": list(ids)})
+    return qs.filter(**{f"{by_column[column].name}__in": list(ids)})

@@ -588,9 +588,11 @@ def _write(
         # person, e.g. a bulk run and a producer's, take turns; in id order, so shards never
         # wait on each other in a circle
         list(
-            Person.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True)
+            any_of(Person.objects.select_for_update(), "id", ids).order_by("pk").values_list("pk", flat=True)
         )
-        current = dict(PersonRuleState.objects.filter(person__in=ids).values_list("person_id", "fingerprint"))
+        current = dict(
+            any_of(PersonRuleState.objects, "person_id", ids).values_list("person_id", "fingerprint")
+        )
         kept = []
         for e in touched:
             if current.get(e.person.pk) != (e.stored.fingerprint if e.stored is not None else None):
@@ -720,7 +722,7 @@ def _write_checked(
         if to_close:
             ids = [r.pk for r in to_close]
             for start in range(0, len(ids), 2000):
-                MeasureRecord.objects.filter(pk__in=ids[start : start + 2000]).update(
+                any_of(MeasureRecord.objects, "id", ids[start : start + 2000]).update(
                     status=MeasureStatus.CLOSED, closed_at=at
                 )
             for rec in to_close:
@@ -774,7 +776,7 @@ def _attach_persons(opened: list, closed: list, changed: list[Evaluated]) -> Non
         return
     by_id = {e.person.pk: e.person for e in changed}
     ids = {r.person_id for r in opened} | {r.person_id for r in closed}
-    names = dict(Person.objects.filter(pk__in=list(ids)).values_list("id", "name"))
+    names = dict(any_of(Person.objects, "id", list(ids)).values_list("id", "name"))
     for pid in ids:
         person = by_id.get(pid)
         if person is not None and "name" in person.get_deferred_fields():

@@ -5,6 +5,7 @@ must do it" (R10.1, KS10-13). Closed measures cancel their open tasks."""
 from datetime import datetime
 
 from epigrid.accounts.audit import record_many
+from epigrid.lib.sql import any_of
 from epigrid.rules.engine import Measure, measure_label
 from epigrid.tasks.models import Assignee, Task, TaskStatus
 from epigrid.tasks.services import TaskSpec, open_tasks_bulk
@@ -52,8 +53,8 @@ def default_opened(records: list, actor, at: datetime) -> None:
 
 
 def default_closed(records: list, actor, at: datetime) -> None:
-    tasks = Task.objects.filter(
-        source_type="measure", source_id__in=[str(r.pk) for r in records], status=TaskStatus.OPEN
+    tasks = any_of(Task.objects, "source_id", [str(r.pk) for r in records]).filter(
+        source_type="measure", status=TaskStatus.OPEN
     )
     rows = [(str(pk), division) for pk, division in tasks.values_list("pk", "division_code")]
     if rows:

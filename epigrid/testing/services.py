@@ -345,7 +345,7 @@ def orders_for_measures(records: list, actor: Actor, at: datetime) -> int:
     if not records:
         return 0
     existing = set(
-        TestOrder.objects.filter(measure__in=[r.pk for r in records]).values_list("measure_id", "test")
+        any_of(TestOrder.objects, "measure_id", [r.pk for r in records]).values_list("measure_id", "test")
     )
     rows = []
     for rec in records:
@@ -392,7 +392,7 @@ def cancel_for_measures(records: list, actor: Actor, at: datetime) -> int:
     keeps its order, whose result still counts."""
     if not records:
         return 0
-    qs = TestOrder.objects.filter(measure__in=[r.pk for r in records], status=OrderStatus.OPEN)
+    qs = any_of(TestOrder.objects, "measure_id", [r.pk for r in records]).filter(status=OrderStatus.OPEN)
     rows = [(str(pk), division) for pk, division in qs.values_list("pk", "division_code")]
     if rows:
         qs.update(status=OrderStatus.CANCELLED, cancelled_at=at)

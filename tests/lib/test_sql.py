@@ -1,0 +1,43 @@
+"""`any_of` filters by a long list of values on both databases, for key and plain columns."""
+
+import pytest
+
+from epigrid.lib.sql import any_of
+from epigrid.tasks.models import Assignee, Task
+from epigrid.tasks.services import TaskSpec, open_tasks_bulk
+
+
+@pytest.fixture
+def tasks(db, system):
+    specs = [
+        TaskSpec(
+            kind="verification",
+            division_code="320583001001001",
+            assignee=Assignee.GRID_WORKER,
+            title_zh=f"核查 {i}",
+            title_en=f"check {i}",
+            source_type="verification",
+            source_id=f"source-{i}",
+        )
+        for i in range(5)
+    ]
+    open_tasks_bulk(actor=system, specs=specs)
+    return list(Task.objects.order_by("source_id"))
+
+
+def test_it_filters_by_the_primary_key_a_plain_column_and_nothing(tasks):
+    assert set(any_of(Task.objects, "id", [t.pk for t in tasks[:2]])) == set(tasks[:2])
+    found = any_of(Task.objects, "source_id", ["source-3", "source-4", "elsewhere"])
+    assert sorted(found.values_list("source_id", flat=True)) == ["source-3", "source-4"]
+    assert list(any_of(Task.objects, "id", [])) == []
+
+
+def test_it_combines_with_other_filters_and_updates(tasks):
+    qs = any_of(Task.objects, "source_id", ["source-1", "source-2"]).filter(status="open")
+    assert qs.update(outcome="checked") == 2
+    assert Task.objects.filter(outcome="checked").count() == 2
+
+
+def test_it_refuses_a_name_that_is_not_a_column(tasks):
+    with pytest.raises(ValueError):
+        any_of(Task.objects, "source", ["x"])
