@@ -302,7 +302,7 @@ def ensure_code(person, *, actor: Actor | None = None) -> HealthCode:
 def open_measures(person, language: str) -> list[dict]:
     """What the rules ask of the person now (their open measures), as lines to read: the
     measure with its dates, its state, the reason and the clauses."""
-    from epigrid.rules.engine import Measure, measure_label
+    from epigrid.rules.engine import measure_label
     from epigrid.rules.models import MeasureRecord, MeasureStatus
 
     language = "zh-hans" if (language or "zh").startswith("zh") else "en"
@@ -310,19 +310,7 @@ def open_measures(person, language: str) -> list[dict]:
     for rec in MeasureRecord.objects.filter(person=person, status=MeasureStatus.OPEN).order_by(
         "starts_at", "kind"
     ):
-        measure = Measure(
-            kind=rec.kind,
-            params=rec.params,
-            start=rec.starts_at,
-            end=rec.ends_at,
-            counted_from=rec.counted_from or None,
-            state=rec.state,
-            rule=rec.rule_id,
-            requirements=tuple(rec.requirements),
-            pack=rec.pack_id,
-            pack_version=rec.pack_version,
-            reason={"zh-hans": rec.reason_zh, "en": rec.reason_en},
-        )
+        measure = rec.as_measure()
         try:
             text = measure_label(measure, language)
         except (KeyError, TypeError, ValueError):  # a kind this version cannot word: say the kind

@@ -25,22 +25,6 @@ def _local(moment: datetime | None) -> datetime | None:
     return moment.astimezone(CHINA_TZ) if moment is not None else None
 
 
-def _measure_from_record(rec: MeasureRecord) -> engine.Measure:
-    return engine.Measure(
-        kind=rec.kind,
-        params=rec.params,
-        start=rec.starts_at,
-        end=rec.ends_at,
-        counted_from=rec.counted_from or None,
-        state=rec.state,
-        rule=rec.rule_id,
-        requirements=tuple(rec.requirements),
-        pack=rec.pack_id,
-        pack_version=rec.pack_version,
-        reason={"zh-hans": rec.reason_zh, "en": rec.reason_en},
-    )
-
-
 def _measure_from_dict(data: dict) -> engine.Measure:
     return engine.Measure(
         kind=data["kind"],
@@ -109,7 +93,7 @@ class Explanation:
 
 
 def measure_view(rec: MeasureRecord, lang: str) -> MeasureView:
-    measure = _measure_from_record(rec)
+    measure = rec.as_measure()
     return MeasureView(
         label=engine.measure_label(measure, lang),
         kind=rec.kind,

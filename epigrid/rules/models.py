@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.scoping import ScopeSpec
+from epigrid.rules import engine
 
 
 class Colour(models.TextChoices):
@@ -119,6 +120,22 @@ class MeasureRecord(models.Model):
 
     def reason(self, language: str) -> str:
         return self.reason_zh if (language or "zh").startswith("zh") else self.reason_en
+
+    def as_measure(self) -> engine.Measure:
+        """The measure as the engine states it, for wording it (labels, task titles)."""
+        return engine.Measure(
+            kind=self.kind,
+            params=self.params,
+            start=self.starts_at,
+            end=self.ends_at,
+            counted_from=self.counted_from or None,
+            state=self.state,
+            rule=self.rule_id,
+            requirements=tuple(self.requirements),
+            pack=self.pack_id,
+            pack_version=self.pack_version,
+            reason={"zh-hans": self.reason_zh, "en": self.reason_en},
+        )
 
 
 class BulkRun(models.Model):

@@ -6,31 +6,15 @@ from datetime import datetime
 
 from epigrid.accounts.audit import record_many
 from epigrid.lib.sql import any_of
-from epigrid.rules.engine import Measure, measure_label
+from epigrid.rules.engine import measure_label
 from epigrid.tasks.models import Assignee, Task, TaskStatus
 from epigrid.tasks.services import TaskSpec, open_tasks_bulk
-
-
-def _as_engine_measure(rec) -> Measure:
-    return Measure(
-        kind=rec.kind,
-        params=rec.params,
-        start=rec.starts_at,
-        end=rec.ends_at,
-        counted_from=rec.counted_from or None,
-        state=rec.state,
-        rule=rec.rule_id,
-        requirements=tuple(rec.requirements),
-        pack=rec.pack_id,
-        pack_version=rec.pack_version,
-        reason={"zh-hans": rec.reason_zh, "en": rec.reason_en},
-    )
 
 
 def default_opened(records: list, actor, at: datetime) -> None:
     specs = []
     for rec in records:
-        measure = _as_engine_measure(rec)
+        measure = rec.as_measure()
         name = getattr(rec.person, "name", "") if hasattr(rec, "person") else ""
         clause = ", ".join(rec.requirements)
         specs.append(
