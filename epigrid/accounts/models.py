@@ -79,6 +79,21 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.key_prefix}…)"
 
 
+# the channel an action came through (`Actor.via`); an unknown one is shown as stored
+VIA_LABELS = {
+    "web": _("web page"),
+    "api": _("API"),
+    "cli": _("command line"),
+    "public": _("public page"),
+    "self": _("own status page"),
+    "staff": _("staff entry"),
+    "task": _("background task"),
+    "worker": _("background worker"),
+    "demo": _("demo set-up"),
+    "host_unit": _("host unit"),
+}
+
+
 class AuditEvent(models.Model):
     """Who did what to which object, from where. Written in the transaction of the change it
     records. `fields` names the fields touched; values of identifiers never appear here."""
@@ -117,3 +132,11 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
+
+    @property
+    def role_label(self) -> str:
+        return str(Role(self.actor_role).label) if self.actor_role in Role.values else self.actor_role
+
+    @property
+    def via_label(self) -> str:
+        return str(VIA_LABELS.get(self.via, self.via))

@@ -34,6 +34,20 @@ def _unit_q(unit_ids: list) -> Q:
     return Q(roster_entries__unit_id__in=unit_ids, roster_entries__ended_on__isnull=True)
 
 
+# where a record came from; the code is stored, the label shown
+SOURCE_LABELS = {
+    "manual": _("entered by staff"),
+    "upload": _("imported from a file"),
+    "self_declaration": _("own declaration"),
+    "staff_declaration": _("declaration entered by staff"),
+    "pushed_list": _("pushed list"),
+    "declaration": _("declaration"),
+    "tip": _("tip"),
+    "verification": _("grid worker's check"),
+    "simulated": _("simulated (demo)"),
+}
+
+
 class Person(models.Model):
     """一人一档: one record per person (R1.1). Identifiers are stored only encrypted, with a
     blind index for exact search and a masked form for display."""
@@ -58,7 +72,7 @@ class Person(models.Model):
     merged_into = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_records"
     )
-    source = models.CharField(_("source"), max_length=32, default="manual")
+    source = models.CharField(_("source"), max_length=32, default="manual")  # a SOURCE_LABELS key
     registered_at = models.DateTimeField(_("registered"))
     updated_at = models.DateTimeField(_("updated"))
 
@@ -77,6 +91,10 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def source_label(self) -> str:
+        return str(SOURCE_LABELS.get(self.source, self.source))
 
     @property
     def is_merged(self) -> bool:

@@ -74,6 +74,8 @@ def test_the_auditor_page_finds_reveals_by_user(make_person, persona, client_for
     assert page.status_code == 200
     html = page.content.decode()
     assert "gw-audited" in html and str(person.pk) in html
+    # role and channel are shown in the reader's language, not as stored codes
+    assert "网格员" in html and "网页" in html and "grid_worker" not in html
     api = client_for(auditor).get("/api/v1/audit", {"action": "reveal"}).json()
     assert [e["object_id"] for e in api] == [str(person.pk)]
 
