@@ -354,7 +354,8 @@ def inner(args) -> int:
     assert counts["new_results"] == n - positives * args.pool_size
     assert counts["persons_reassessed"] == n
     assert TestResult.objects.count() == counts["new_results"]
-    return 0
+    # like the other benches: a figure over its limit fails the run (the limit is PostgreSQL's)
+    return 1 if vendor == "postgresql" and total >= 120 else 0
 
 
 def _result_rows(connection, n, ids, pool_size, pools_n, every, sampled_at, tested_at, lab):
