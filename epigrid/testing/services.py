@@ -320,13 +320,13 @@ def _order_tests(tests: Iterable[str]) -> list[str]:
     return kinds
 
 
-_ORDER_FIELDS = [
+# the columns every bulk insert of orders fills, in the order of the row tuples
+ORDER_FIELDS = [
     "id",
     "person",
     "division_code",
     "test",
     "source",
-    "measure",
     "group",
     "reason_zh",
     "reason_en",
@@ -335,7 +335,6 @@ _ORDER_FIELDS = [
     "ordered_at",
     "due_at",
     "status",
-    "result",
 ]
 
 
@@ -361,7 +360,6 @@ def orders_for_measures(records: list, actor: Actor, at: datetime) -> int:
                     rec.division_code,
                     test,
                     OrderSource.MEASURE,
-                    rec.pk,
                     "",
                     rec.reason_zh,
                     rec.reason_en,
@@ -370,12 +368,13 @@ def orders_for_measures(records: list, actor: Actor, at: datetime) -> int:
                     at,
                     due,
                     OrderStatus.OPEN,
+                    rec.pk,
                     "",
                 )
             )
     if rows:
         # COPY on PostgreSQL: thousands of orders open at once when a risk area is published
-        insert_rows(TestOrder, _ORDER_FIELDS, rows)
+        insert_rows(TestOrder, [*ORDER_FIELDS, "measure", "result"], rows)
         record_many(
             actor,
             "create",
@@ -506,8 +505,10 @@ def screen_group(*, actor: Actor, config: MustTestGroup, at: datetime | None = N
                 person__in=chunk, analyte__in=ANALYTES_OF[config.test], sampled_at__gte=since
             ).values_list("person_id", flat=True)
         )
-    todo = [pid for pid in ids if pid not in busy]
-    divisions = dict(Person.objects.filter(pk__in=todo).values_list("pk", "division_code")) if todo else {}
+    due_now = [pid for pid in ids if pid not in busy]
+    divisions = (
+        dict(any_of(Person.objects, "id", due_now).values_list("pk", "division_code")) if due_now else {}
+    )
     label = GroupName(config.group).label
     rows = [
         (
@@ -526,28 +527,13 @@ def screen_group(*, actor: Actor, config: MustTestGroup, at: datetime | None = N
             OrderStatus.OPEN,
             "",
         )
-        for pid in todo
+        for pid in due_now
         if pid in divisions
     ]
     with transaction.atomic():
         count = insert_rows(
             TestOrder,
-            [
-                "id",
-                "person",
-                "division_code",
-                "test",
-                "source",
-                "group",
-                "reason_zh",
-                "reason_en",
-                "requirements",
-                "free",
-                "ordered_at",
-                "due_at",
-                "status",
-                "result",
-            ],
+            [*ORDER_FIELDS, "result"],
             rows,
         )
         record(
@@ -1222,23 +1208,6 @@ def apply_results(*, actor: Actor, lab: Unit, bound: Sequence[Bound], at: dateti
         _resolve_pools()
     turnaround.save()
     return done
-
-
-ORDER_FIELDS = [
-    "id",
-    "person",
-    "division_code",
-    "test",
-    "source",
-    "group",
-    "reason_zh",
-    "reason_en",
-    "requirements",
-    "free",
-    "ordered_at",
-    "due_at",
-    "status",
-]
 
 
 class TurnaroundCounter:

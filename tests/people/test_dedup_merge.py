@@ -73,9 +73,7 @@ def test_merge_moves_every_link_and_keeps_a_trace(dups, persona, system):
     )
     factory = units.create_unit(
         actor=system,
-        data=units.UnitInput(
-            kind="enterprise", name="精密电子", division_code=GRID, uscc="91320583MA1MXXXX0X"[:0] or _uscc()
-        ),
+        data=units.UnitInput(kind="enterprise", name="精密电子", division_code=GRID, uscc=_uscc()),
     )
     units.add_to_roster(actor=system, unit=school, person=merged, role="teacher")
     units.add_to_roster(actor=system, unit=factory, person=merged, role="employee")
