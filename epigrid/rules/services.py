@@ -19,7 +19,6 @@ and compares each decision's fingerprint with the stored one.
   planning, a what-if run and the run that follows it at the same time count the same changes.
 """
 
-import gc
 import json
 import logging
 import time
@@ -27,7 +26,6 @@ import types
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -40,6 +38,7 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor, record_many
 from epigrid.accounts.scoping import prefix_q
 from epigrid.lib.bulk import insert_rows, update_rows
+from epigrid.lib.collector import bulk_collection
 from epigrid.lib.countries import alpha2
 from epigrid.lib.sql import any_of
 from epigrid.people.models import Person, Status
@@ -949,26 +948,6 @@ class Population:
                 return
 
 
-@contextmanager
-def _collector_tuned(active: bool):
-    """A sweep allocates millions of short-lived objects; with the default thresholds Python's
-    cycle collector keeps walking every long-lived object of the process (packs, Django's
-    registry) and takes half the time of a sweep. For the duration of a bulk run the objects
-    that exist before it are frozen out of collection and young collections run less often."""
-    if not active:
-        yield
-        return
-    thresholds = gc.get_threshold()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
-
-
 @dataclass
 class SweepResult:
     evaluated: int = 0
@@ -1004,7 +983,7 @@ def sweep(
     result = result or ReassessResult(keep_records=False)
     done = 0
     bulk_run = population.candidates is None or len(population.candidate_ids()) > batch_size
-    with _collector_tuned(bulk_run):
+    with bulk_collection(bulk_run):
         for rows in population.batches(batch_size):
             persons, stored = _from_rows(rows)
             batch = evaluator.evaluate_persons(persons, stored)
