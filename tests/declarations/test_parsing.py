@@ -2,6 +2,7 @@
 row checks that never crash on whatever a spreadsheet holds, place names and codes. Hypothesis
 feeds them arbitrary input; the examples pin the behaviour people rely on."""
 
+import io
 import math
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -377,22 +378,50 @@ ROWS = [
 
 
 @pytest.mark.parametrize("write_only", [False, True])
-def test_the_fast_workbook_reader_reads_what_openpyxl_reads(write_only):
+def test_the_workbook_reader_reads_what_openpyxl_reads(write_only):
+    """calamine gives whole numbers as floats and date cells as dates where openpyxl gives ints
+    and datetimes at midnight: the same once read as text and times, as the checks read them."""
     data = _workbook(ROWS, write_only=write_only)
-    fast = tabular._open_xlsx_fast(data)
+    fast = tabular._open_xlsx_calamine(data)
     slow = tabular._open_xlsx_openpyxl(data)
     assert (fast.header_row, fast.headers) == (slow.header_row, slow.headers)
+
+    def read(value):
+        if isinstance(value, date):
+            return tabular.parse_datetime(value, now=datetime(2026, 1, 1, tzinfo=UTC))
+        return None if value is None else tabular.cell_text(value)
 
     def trimmed(rows):
         out = []
         for number, values in rows:
-            values = [None if v == "" else v for v in values]  # an empty string is an empty cell
+            values = [None if v == "" else read(v) for v in values]  # "" is an empty cell
             while values and values[-1] is None:
                 values.pop()
             out.append((number, values))
         return out
 
     assert trimmed(fast.rows) == trimmed(slow.rows)
+
+
+def test_a_sheet_that_starts_below_and_right_keeps_spreadsheet_row_numbers():
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet["C3"], sheet["D3"] = "证件号码", "姓名"
+    sheet["C4"], sheet["D4"] = VALID_ID, "张三"
+    out = io.BytesIO()
+    workbook.save(out)
+    table = tabular.open_table("l.xlsx", out.getvalue())
+    assert table.header_row == 3 and table.headers == ["", "", "证件号码", "姓名"]
+    assert list(table.rows) == [(4, (None, None, VALID_ID, "张三"))]
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused(monkeypatch):
+    monkeypatch.setattr(tabular, "MAX_UNPACKED", 10_000)
+    with pytest.raises(tabular.TableError) as raised:
+        tabular.open_table("l.xlsx", _workbook([["姓名"]] + [["张三" * 50]] * 200))
+    assert raised.value.code == "file_too_large"
 
 
 def test_a_workbook_part_with_a_dtd_is_refused():
@@ -425,10 +454,16 @@ def test_it_reads_a_workbook_as_excel_writes_it():
     header = '<c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="D1" t="s"><v>3</v></c>'
     row = f'<c t="str"><v>{VALID_ID}</v></c><c t="s"><v>2</v></c><c/><c s="1"><v>43939.5</v></c>'
     parts = {
+        "[Content_Types].xml": '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/></Types>',
         "xl/workbook.xml": f'<workbook xmlns="{main}" xmlns:r="{rel}">'
         '<sheets><sheet name="名单" sheetId="1" r:id="rId7"/></sheets></workbook>',
         "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{pkg}">'
-        '<Relationship Id="rId7" Type="worksheet" Target="worksheets/list.xml"/></Relationships>',
+        f'<Relationship Id="rId7" Type="{rel}/worksheet" Target="worksheets/list.xml"/></Relationships>',
+        "_rels/.rels": f'<Relationships xmlns="{pkg}">'
+        f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         "xl/sharedStrings.xml": f'<sst xmlns="{main}"><si><t>证件号码</t></si><si><t>姓名</t></si>'
         "<si><r><t>张</t></r><r><t>三</t></r><rPh><t>zhang san</t></rPh></si><si><t>到达时间</t></si></sst>",
         "xl/styles.xml": f'<styleSheet xmlns="{main}"><cellXfs count="2">'
