@@ -46,6 +46,7 @@ from epigrid.declarations.models import (
 from epigrid.declarations.services import DeclarationError, assignee_for, task_texts
 from epigrid.lib import identity
 from epigrid.lib.bulk import insert_rows
+from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
 from epigrid.lib.errors import Conflict, Forbidden
 from epigrid.lib.sql import any_of
@@ -524,8 +525,9 @@ def run_commit(*, list_id, actor: Actor, at: datetime | None = None) -> PushedLi
         commit_started_at=timezone.now()
     )
     try:
-        while _commit_batch(pushed, actor, now):
-            pass
+        with bulk_collection():
+            while _commit_batch(pushed, actor, now):
+                pass
     except Exception as exc:
         PushedList.objects.filter(pk=list_id).update(
             status=ListStatus.FAILED,
