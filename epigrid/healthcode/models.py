@@ -90,7 +90,10 @@ class ColourChange(models.Model):
     """One entry of a person's colour history: the colour (or the reasons behind it) changed."""
 
     id = models.BigAutoField(primary_key=True)
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="colour_changes")
+    # indexed by colourchange_person_time, which starts with it
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="colour_changes", db_index=False
+    )
     old_colour = models.CharField(max_length=8, choices=Colour.choices, blank=True)
     new_colour = models.CharField(max_length=8, choices=Colour.choices)
     # the evaluation time of the decision (rules' time) and the time the row was written

@@ -19,7 +19,10 @@ class DecisionRecord(models.Model):
     which pack versions (R3.3). A new row is written only when the decision changes."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="decisions")
+    # indexed by decision_person_time, which starts with it
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="decisions", db_index=False
+    )
     evaluated_at = models.DateTimeField()
     fingerprint = models.CharField(max_length=64)
     colour = models.CharField(max_length=8, choices=Colour.choices)
@@ -86,7 +89,10 @@ class MeasureRecord(models.Model):
     decision first asks it, closed when a later decision no longer does or it is done."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="measures")
+    # indexed by measure_person_status, which starts with it
+    person = models.ForeignKey(
+        "people.Person", on_delete=models.PROTECT, related_name="measures", db_index=False
+    )
     # rule, kind and start: the same measure across reassessments keeps its row
     key = models.CharField(max_length=200)
     kind = models.CharField(max_length=32)

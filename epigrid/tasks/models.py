@@ -33,13 +33,19 @@ class Task(models.Model):
     are due times computed from stored event times, never from when the row was written."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    kind = models.CharField(_("kind"), max_length=40)
     title_zh = models.CharField(max_length=200)
     title_en = models.CharField(max_length=200)
     detail_zh = models.TextField(blank=True)
     detail_en = models.TextField(blank=True)
     person = models.ForeignKey(
-        "people.Person", on_delete=models.PROTECT, null=True, blank=True, related_name="tasks"
+        # indexed by task_person, which starts with it
+        "people.Person",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tasks",
+        db_index=False,
     )
     division_code = models.CharField(_("division"), max_length=15)
     unit_id = models.UUIDField(null=True, blank=True, db_index=True)
@@ -64,6 +70,8 @@ class Task(models.Model):
             models.Index(fields=["division_code", "status", "due_at"], name="task_division_open"),
             models.Index(fields=["source_type", "source_id"], name="task_source"),
             models.Index(fields=["person", "status"], name="task_person"),
+            # equality only: no LIKE-pattern index beside it, as db_index would add
+            models.Index(fields=["kind"], name="task_kind"),
         ]
 
     def __str__(self) -> str:
