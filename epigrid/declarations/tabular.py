@@ -470,6 +470,7 @@ def _county_periods(code: str) -> tuple | None:
     return tuple(periods)
 
 
+@functools.lru_cache(maxsize=100_000)
 def _birth_place_in_use(code: str, year: int) -> bool:
     periods = _county_periods(code)
     if periods is None:

@@ -60,8 +60,10 @@ class FieldCipher:
 
     def blind_index(self, field: str, normalised: str) -> str:
         """Deterministic keyed hash for exact search and dedup; useless without the key."""
-        mac = hmac.new(self._index_key, f"{field}\x00{normalised}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:BLIND_INDEX_HEX]
+        # the one-shot form: OpenSSL's HMAC without a Python object per call (lists index
+        # hundreds of thousands of values)
+        mac = hmac.digest(self._index_key, f"{field}\x00{normalised}".encode(), "sha256")
+        return mac.hex()[:BLIND_INDEX_HEX]
 
 
 @lru_cache(maxsize=4)
