@@ -17,8 +17,11 @@ Two phases, as the data team works:
 import hashlib
 import json
 import math
+import multiprocessing
+import os
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -207,7 +210,7 @@ def _route(row: dict, local: places.LocalIndex, area: str) -> None:
     if row["division_code"]:
         row["routed_by"] = RoutedBy.DIVISION_CODE
         return
-    by_address = local.match_address(row["address"]) or ""
+    by_address = row["by_address"] if "by_address" in row else local.match_address(row["address"]) or ""
     residence = row.get("person_division") or ""
     if not (residence.startswith(area) and local.exists(residence)):
         residence = ""
@@ -306,6 +309,79 @@ def _reject(actor: Actor, pushed: PushedList, issues: list[tabular.Issue]) -> No
         )
 
 
+# A list at least this long is checked by worker processes beside the one matching and storing
+# (one per core): the checks of a row are plain functions, the rest waits on the database.
+PARALLEL_ROWS = 20_000
+_checking: tuple | None = None  # (header map, row context) for the forked checkers
+
+
+def _check(number: int, cells: tuple, hmap: tabular.HeaderMap, ctx: tabular.RowContext, c) -> dict:
+    """One row's checks, blind indexes and sealed identifiers: no database, no shared state."""
+    values, issues = tabular.validate_row(cells, hmap, ctx, number)
+    document = values.id_number or values.raw_id_number
+    phone = values.phone or values.raw_phone
+    by_address = ""
+    if not values.division_code and ctx.local is not None:
+        by_address = ctx.local.match_address(values.address) or ""
+    return {
+        "id": uuid.uuid4(),
+        "row_number": number,
+        "values": values,
+        "issues": issues,
+        "id_number_bidx": c.blind_index(DOCUMENT_INDEX, values.id_number) if values.id_number else "",
+        "phone_bidx": c.blind_index(PHONE_INDEX, values.phone) if values.phone else "",
+        "id_number_enc": c.encrypt(ROW_ID_FIELD, document) if document else None,
+        "id_number_masked": identity.mask_document(document)[:32] if document else "",
+        "phone_enc": c.encrypt(ROW_PHONE_FIELD, phone) if phone else None,
+        "phone_masked": identity.mask_phone(phone)[:24] if phone else "",
+        "name": values.name,
+        "person": None,
+        "match": MatchKind.NONE,
+        "unit_id": None,
+        "division_code": values.division_code,
+        "address": values.address,
+        # the place the address names, for routing (a few hundred substring tests a row)
+        "by_address": by_address,
+    }
+
+
+def _check_chunk(raw: list[tuple[int, tuple]]) -> list[dict]:
+    hmap, ctx = _checking
+    c = cipher()
+    return [_check(number, cells, hmap, ctx, c) for number, cells in raw]
+
+
+def _raw_chunks(rows) -> Iterator[list[tuple[int, tuple]]]:
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _checked_chunks(table: tabular.Table, hmap: tabular.HeaderMap, ctx: tabular.RowContext):
+    """Chunks of checked rows in file order: on a multi-core machine and a long list, from forked
+    checker processes while this one matches and stores the chunks before; else right here."""
+    global _checking
+    workers = min(os.cpu_count() or 1, 4)
+    if workers < 2 or (table.size_hint or 0) < PARALLEL_ROWS:
+        c = cipher()
+        for raw in _raw_chunks(table.rows):
+            yield [_check(number, cells, hmap, ctx, c) for number, cells in raw]
+        return
+    _checking = (hmap, ctx)
+    try:
+        # fork: the checkers inherit the place indexes and settings instead of rebuilding them,
+        # and never touch the database connection they inherit
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_check_chunk, _raw_chunks(table.rows))
+    finally:
+        _checking = None
+
+
 def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
     table = tabular.open_table(pushed.file_name, data)
     hmap = tabular.map_headers(table.headers, table.header_row)
@@ -317,39 +393,21 @@ def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
     ctx = tabular.RowContext(places=places.national_index(), local=local, area=pushed.division_code, now=now)
     counts: Counter = Counter()
     seen: dict[str, int] = {}
-    chunk: list[dict] = []
-    c = cipher()
-    for number, cells in table.rows:
-        values, issues = tabular.validate_row(cells, hmap, ctx, number)
-        row = {
-            "row_number": number,
-            "values": values,
-            "issues": issues,
-            "id_number_bidx": c.blind_index(DOCUMENT_INDEX, values.id_number) if values.id_number else "",
-            "phone_bidx": c.blind_index(PHONE_INDEX, values.phone) if values.phone else "",
-            "name": values.name,
-            "person": None,
-            "match": MatchKind.NONE,
-            "unit_id": None,
-            "division_code": values.division_code,
-            "address": values.address,
-        }
-        if row["id_number_bidx"]:
-            first = seen.setdefault(row["id_number_bidx"], number)
-            if first != number:
-                issues.append(
-                    tabular.Issue(
-                        number,
-                        hmap.label("id_number"),
-                        "duplicate_row",
-                        _("The same document number is on row %(row)d.") % {"row": first},
+    for chunk in _checked_chunks(table, hmap, ctx):
+        for row in chunk:
+            # the same person twice in the list: the later row is the error, in file order
+            if row["id_number_bidx"]:
+                number = row["row_number"]
+                first = seen.setdefault(row["id_number_bidx"], number)
+                if first != number:
+                    row["issues"].append(
+                        tabular.Issue(
+                            number,
+                            hmap.label("id_number"),
+                            "duplicate_row",
+                            _("The same document number is on row %(row)d.") % {"row": first},
+                        )
                     )
-                )
-        chunk.append(row)
-        if len(chunk) >= CHUNK:
-            _store(pushed, chunk, local, counts)
-            chunk = []
-    if chunk:
         _store(pushed, chunk, local, counts)
     PushedList.objects.filter(pk=pushed.pk).update(
         status=ListStatus.VALIDATED,
@@ -366,7 +424,6 @@ def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
 
 
 def _store(pushed: PushedList, chunk: list[dict], local: places.LocalIndex, counts: Counter) -> None:
-    c = cipher()
     valid = [r for r in chunk if not r["issues"]]
     _match(valid)
     out = []
@@ -377,11 +434,9 @@ def _store(pushed: PushedList, chunk: list[dict], local: places.LocalIndex, coun
             _route(r, local, pushed.division_code)
             counts[r["match"]] += 1
             counts[f"routed:{r['routed_by']}"] += 1
-        number = v.id_number or v.raw_id_number
-        phone = v.phone or v.raw_phone
         out.append(
             (
-                uuid.uuid4(),
+                r["id"],
                 pushed.pk,
                 r["row_number"],
                 RowState.VALID if ok else RowState.INVALID,
@@ -393,12 +448,12 @@ def _store(pushed: PushedList, chunk: list[dict], local: places.LocalIndex, coun
                 ),
                 v.name[:64],
                 v.doc_type,
-                c.encrypt(ROW_ID_FIELD, number) if number else None,
+                r["id_number_enc"],
                 r["id_number_bidx"] if ok else "",
-                identity.mask_document(number)[:32] if number else "",
-                c.encrypt(ROW_PHONE_FIELD, phone) if phone else None,
+                r["id_number_masked"],
+                r["phone_enc"],
                 r["phone_bidx"] if ok else "",
-                identity.mask_phone(phone)[:24] if phone else "",
+                r["phone_masked"],
                 v.origin,
                 v.arrived_at,
                 v.transport,

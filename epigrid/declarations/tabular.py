@@ -146,6 +146,7 @@ class Table:
     header_row: int
     headers: list[str]
     rows: Iterator[tuple[int, tuple]]  # (spreadsheet row number, cell values)
+    size_hint: int | None = None  # rows in the file as far as known before reading them
 
 
 def _blank(values: Sequence) -> bool:
@@ -241,6 +242,7 @@ def _open_xlsx_calamine(data: bytes) -> Table:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
         sheet = workbook.get_sheet_by_index(0)
         first_column = (sheet.start or (0, 0))[1]
+        height = sheet.height
         rows = sheet.iter_rows()
     except Exception as exc:  # calamine's errors carry no code: openpyxl tries and names them
         raise _NotSimple from exc
@@ -256,7 +258,7 @@ def _open_xlsx_calamine(data: bytes) -> Table:
 
     iterator = numbered()
     header_row, headers = _first_row(iterator)
-    return Table("xlsx", header_row, headers, _limited(iterator))
+    return Table("xlsx", header_row, headers, _limited(iterator), size_hint=height)
 
 
 def _open_xlsx_openpyxl(data: bytes) -> Table:
@@ -330,7 +332,7 @@ def _open_csv(data: bytes) -> Table:
 
     iterator = rows()
     header_row, headers = _first_row(iterator)
-    return Table("csv", header_row, headers, _limited(iterator))
+    return Table("csv", header_row, headers, _limited(iterator), size_hint=text.count("\n"))
 
 
 # --- headers ------------------------------------------------------------------------------------

@@ -147,6 +147,54 @@ def test_it_flags_the_same_person_twice_in_one_list(team, id_numbers):
     ]
 
 
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_a_long_list_checked_by_worker_processes_gets_the_same_rows_as_one_checked_here(
+    team, make_person, id_numbers, monkeypatch, kind
+):
+    """Checker processes take the chunks of a long list; the result, errors, duplicates across
+    chunks, matches and routing included, is the one a single process gives."""
+    person = make_person(GRID, name="周杰", number=id_numbers(division="320583"))
+    number = id_numbers()
+    rows = [
+        _row(_number_of(person), name="周杰"),
+        _row(number),
+        _row(number[:17] + ("0" if number[17] != "0" else "1")),  # a mistyped check digit
+        _row(id_numbers(), division=GRID_B),
+        _row(""),  # neither document nor phone
+        _row(id_numbers(), name="李雷", address="亭林街道双塔社区"),
+        _row(number),  # the same person again, two chunks later
+        _row(id_numbers(), phone="13912345678"),
+    ]
+    data, name = (xlsx(rows), "l.xlsx") if kind == "xlsx" else (csv_bytes(rows), "l.csv")
+    monkeypatch.setattr(pushed, "CHUNK", 3)
+
+    def stored(listed):
+        return list(
+            PushedRow.objects.filter(pushed_list=listed)
+            .order_by("row_number")
+            .values_list(
+                "row_number",
+                "state",
+                "errors",
+                "match",
+                "person",
+                "division_code",
+                "routed_by",
+                "id_number_bidx",
+            )
+        )
+
+    monkeypatch.setattr(pushed, "PARALLEL_ROWS", 10**9)
+    here = _upload(team, data, name=name)
+    monkeypatch.setattr(pushed, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(pushed.os, "cpu_count", lambda: 2)
+    forked = _upload(team, data, name=name)
+    assert stored(forked) == stored(here)
+    assert len(stored(here)) == 8
+    assert [i.text for i in pushed.row_errors(forked)] == [i.text for i in pushed.row_errors(here)]
+    assert (forked.valid_rows, forked.error_rows, forked.matched_by_id) == (5, 3, 1)
+
+
 # --- matching and routing -----------------------------------------------------------------------
 
 
