@@ -151,7 +151,7 @@ class _Serialisable:
     """`to_dict` / `from_dict` driven by the dataclass fields and their type hints."""
 
     def to_dict(self) -> dict:
-        return {f.name: _encode(getattr(self, f.name)) for f in fields(self)}
+        return {name: _encode(getattr(self, name)) for name in _field_names(type(self))}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> typing.Self:
@@ -461,7 +461,19 @@ class Facts(_Serialisable):
 # -- serialisation ---------------------------------------------------------------------------
 
 
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(cls))
+
+
+# plain values come back as they are, before any other test: a decision's snapshot holds
+# hundreds of them, and a list commit stores tens of thousands of snapshots
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _encode(value):
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, datetime | date):
         return value.isoformat()
     if is_dataclass(value):
