@@ -160,6 +160,7 @@ class TraceEntry:
 
 _NOT_MATCHED, _APPLIED, _OVERRIDDEN, _SPENT = range(4)
 _OUTCOME_NAMES = ("not_matched", "applied", "overridden", "spent")
+_NOT_MATCHED = _OUTCOME_NAMES.index("not_matched")
 
 
 @dataclass(frozen=True)
@@ -176,9 +177,21 @@ class Decision:
 
     @functools.cached_property
     def trace(self) -> tuple[TraceEntry, ...]:
+        return self._trace_entries(acted_only=False)
+
+    def acted_trace(self) -> tuple[TraceEntry, ...]:
+        """The trace without the rules in force that did not match: what a stored decision keeps
+        (built directly: most rules of a pack do not match most people)."""
+        if "trace" in self.__dict__:
+            return tuple(t for t in self.trace if t.outcome != "not_matched")
+        return self._trace_entries(acted_only=True)
+
+    def _trace_entries(self, *, acted_only: bool) -> tuple[TraceEntry, ...]:
         rules, outcomes, by, failed, dropped, replaced = self._trace_source
         entries = []
         for i, rule in enumerate(rules):
+            if acted_only and outcomes[i] == _NOT_MATCHED:
+                continue
             by_rule = by.get(i)
             entries.append(
                 TraceEntry(
@@ -201,7 +214,8 @@ class Decision:
     def measures_of(self, kind: str) -> tuple[Measure, ...]:
         return tuple(m for m in self.measures if m.kind == kind)
 
-    def to_dict(self, trace: bool = True) -> dict:
+    def to_dict(self, trace: bool = True, acted_only: bool = False) -> dict:
+        """`acted_only`: the trace without the rules that did not match."""
         out = {
             "at": self.at.isoformat(),
             "packs": [dict(p) for p in self.packs],
@@ -210,7 +224,8 @@ class Decision:
             "next_review": _iso(self.next_review),
         }
         if trace:
-            out["trace"] = [t.to_dict() for t in self.trace]
+            entries = self.acted_trace() if acted_only else self.trace
+            out["trace"] = [t.to_dict() for t in entries]
         return out
 
     def fingerprint(self) -> str:

@@ -459,8 +459,7 @@ def _stored_result(decision: engine.Decision) -> dict:
     """The decision as stored: what `to_dict` gives, with the trace limited to the rules that did
     something (applied, overridden, spent, replaced) — the rules in force that did not match
     follow from the pack versions recorded next to it, in `DecisionRecord.packs`."""
-    out = decision.to_dict(trace=True)
-    out["trace"] = [t for t in out["trace"] if t["outcome"] != "not_matched"]
+    out = decision.to_dict(trace=True, acted_only=True)
     del out["packs"]  # stored once, in DecisionRecord.packs, with which of them were used
     return out
 
@@ -903,6 +902,7 @@ class Population:
     candidates: Iterable | None = None
     id_low: uuid.UUID | None = None
     id_high: uuid.UUID | None = None
+    _ids: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def queryset(self):
         qs = Person.objects.filter(status=Status.ACTIVE)
@@ -915,12 +915,15 @@ class Population:
         return qs
 
     def candidate_ids(self) -> list[uuid.UUID]:
-        ids = sorted({uuid.UUID(str(c)) for c in self.candidates})
-        if self.id_low is not None:
-            ids = [i for i in ids if i >= self.id_low]
-        if self.id_high is not None:
-            ids = [i for i in ids if i < self.id_high]
-        return ids
+        # read twice per sweep (its size, then its batches): sorted once
+        if self._ids is None:
+            ids = sorted({c if isinstance(c, uuid.UUID) else uuid.UUID(str(c)) for c in self.candidates})
+            if self.id_low is not None:
+                ids = [i for i in ids if i >= self.id_low]
+            if self.id_high is not None:
+                ids = [i for i in ids if i < self.id_high]
+            self._ids = ids
+        return self._ids
 
     def count(self) -> int:
         if self.candidates is not None:

@@ -87,6 +87,17 @@ def test_evaluate_never_raises_and_is_deterministic(person, at):
 
 
 @SETTINGS
+@given(facts(), moments)
+def test_the_stored_trace_is_the_full_trace_without_the_rules_that_did_not_match(person, at):
+    for packs in (None, ALL_PACKS):
+        built_first = evaluate(person, packs, at).acted_trace()
+        decision = evaluate(person, packs, at)
+        acted = tuple(t for t in decision.trace if t.outcome != "not_matched")
+        assert built_first == acted == decision.acted_trace()
+        assert decision.to_dict(acted_only=True)["trace"] == [t.to_dict() for t in acted]
+
+
+@SETTINGS
 @given(facts())
 def test_facts_round_trip_through_plain_json(person):
     data = json.loads(json.dumps(person.to_dict(), ensure_ascii=False))
