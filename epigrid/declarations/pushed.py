@@ -19,6 +19,7 @@ import json
 import math
 import multiprocessing
 import os
+import signal
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -312,7 +313,7 @@ def _reject(actor: Actor, pushed: PushedList, issues: list[tabular.Issue]) -> No
 # A list at least this long is checked by worker processes beside the one matching and storing
 # (one per core): the checks of a row are plain functions, the rest waits on the database.
 PARALLEL_ROWS = 20_000
-_checking: tuple | None = None  # (header map, row context) for the forked checkers
+_checking: tuple | None = None  # in a checker process: (header map, row context)
 
 
 def _check(number: int, cells: tuple, hmap: tabular.HeaderMap, ctx: tabular.RowContext, c) -> dict:
@@ -345,6 +346,17 @@ def _check(number: int, cells: tuple, hmap: tabular.HeaderMap, ctx: tabular.RowC
     }
 
 
+def _checker_started(hmap: tabular.HeaderMap, ctx: tabular.RowContext) -> None:
+    """In each checker: the list's header map and context, handed over by the fork (set here,
+    in the child, so concurrent uploads in one server process never see each other's)."""
+    global _checking
+    _checking = (hmap, ctx)
+    # a checker forked from a server worker inherits the server's signal handlers (gunicorn's
+    # SIGTERM only flags the worker to stop): the pool's terminate() must end a checker for sure
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _check_chunk(raw: list[tuple[int, tuple]]) -> list[dict]:
     hmap, ctx = _checking
     c = cipher()
@@ -365,21 +377,17 @@ def _raw_chunks(rows) -> Iterator[list[tuple[int, tuple]]]:
 def _checked_chunks(table: tabular.Table, hmap: tabular.HeaderMap, ctx: tabular.RowContext):
     """Chunks of checked rows in file order: on a multi-core machine and a long list, from forked
     checker processes while this one matches and stores the chunks before; else right here."""
-    global _checking
     workers = min(os.cpu_count() or 1, 4)
     if workers < 2 or (table.size_hint or 0) < PARALLEL_ROWS:
         c = cipher()
         for raw in _raw_chunks(table.rows):
             yield [_check(number, cells, hmap, ctx, c) for number, cells in raw]
         return
-    _checking = (hmap, ctx)
-    try:
-        # fork: the checkers inherit the place indexes and settings instead of rebuilding them,
-        # and never touch the database connection they inherit
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap(_check_chunk, _raw_chunks(table.rows))
-    finally:
-        _checking = None
+    # fork: the checkers inherit the place indexes and settings instead of rebuilding them, and
+    # never touch the database connection they inherit
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers, initializer=_checker_started, initargs=(hmap, ctx)) as pool:
+        yield from pool.imap(_check_chunk, _raw_chunks(table.rows))
 
 
 def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
