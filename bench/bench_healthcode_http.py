@@ -250,36 +250,27 @@ def main() -> int:
             "connections": args.connections,
             "load": "wrk -t2",
         }
-        emit(
-            "gunicorn_plain_wsgi_per_s",
-            value=round(best_ceiling["rate"]),
-            unit="1/s",
-            p50_ms=best_ceiling["p50"],
-            p99_ms=best_ceiling["p99"],
-            view="bench/plain_wsgi.py",
-            **common,
-        )
-        emit(
-            "django_bare_json_per_s",
-            value=round(best_bare["rate"]),
-            unit="1/s",
-            p50_ms=best_bare["p50"],
-            p99_ms=best_bare["p99"],
-            non_2xx=best_bare["non_2xx"],
-            view="/healthz",
-            **common,
-        )
-        emit(
+
+        def emit_rate(figure: str, result: dict, **extra) -> None:
+            emit(
+                figure,
+                value=round(result["rate"]),
+                unit="1/s",
+                p50_ms=result["p50"],
+                p99_ms=result["p99"],
+                non_2xx=result["non_2xx"],
+                **extra,
+                **common,
+            )
+
+        emit_rate("gunicorn_plain_wsgi_per_s", best_ceiling, view="bench/plain_wsgi.py")
+        emit_rate("django_bare_json_per_s", best_bare, view="/healthz")
+        emit_rate(
             "healthcode_online_verify_per_s",
-            value=round(best_ours["rate"]),
-            unit="1/s",
+            best_ours,
             limit=LIMIT_PER_S,
-            p50_ms=best_ours["p50"],
-            p99_ms=best_ours["p99"],
-            non_2xx=best_ours["non_2xx"],
             codes=args.codes,
             persons=args.persons,
-            **common,
         )
         emit(
             "healthcode_verify_share_of_bare",

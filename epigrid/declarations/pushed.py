@@ -53,7 +53,7 @@ from epigrid.lib.bulk import insert_rows
 from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
 from epigrid.lib.errors import Conflict, Forbidden
-from epigrid.lib.sql import any_of
+from epigrid.lib.sql import any_of, asynchronous_commit
 from epigrid.people.models import Person, Status
 from epigrid.people.services import DOCUMENT_INDEX, PHONE_INDEX
 from epigrid.rules.services import reassess_many
@@ -211,7 +211,7 @@ def _route(row: dict, local: places.LocalIndex, area: str) -> None:
     if row["division_code"]:
         row["routed_by"] = RoutedBy.DIVISION_CODE
         return
-    by_address = row["by_address"] if "by_address" in row else local.match_address(row["address"]) or ""
+    by_address = row["by_address"]  # found by the checks (`_check`)
     residence = row.get("person_division") or ""
     if not (residence.startswith(area) and local.exists(residence)):
         residence = ""
@@ -618,17 +618,6 @@ def run_commit(*, list_id, actor: Actor, at: datetime | None = None) -> PushedLi
             )
     pushed.refresh_from_db()
     return pushed
-
-
-def asynchronous_commit() -> None:
-    """On PostgreSQL, the current transaction's COMMIT returns before its WAL reaches the disk.
-    A batch stays atomic: a database crash in the following fraction of a second (three times
-    wal_writer_delay) can lose the batch whole, never in part, and the rows it held are still
-    `valid`, so the commit, run again, takes them up. The worker stops waiting on the disk twenty
-    times per list."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _commit_batch(pushed: PushedList, actor: Actor, now: datetime) -> bool:

@@ -214,6 +214,10 @@ class _NotSimple(Exception):
 MAX_UNPACKED = 512 * 1024 * 1024
 
 
+def _unreadable() -> TableError:
+    return TableError("file_unreadable", _("The file is not a readable .xlsx workbook."))
+
+
 def _checked_archive(data: bytes) -> None:
     """Refuse what no spreadsheet holds before any XML parser sees it: parts that unpack beyond
     MAX_UNPACKED, and XML declarations (entity tricks: XXE, "billion laughs")."""
@@ -221,7 +225,7 @@ def _checked_archive(data: bytes) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [m for m in archive.infolist() if m.filename.endswith((".xml", ".rels"))]
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise TableError("file_unreadable", _("The file is not a readable .xlsx workbook.")) from exc
+        raise _unreadable() from exc
     if sum(m.file_size for m in archive.infolist()) > MAX_UNPACKED:
         raise TableError("file_too_large", _("The workbook unpacks to more than 512 MB; split the list."))
     for member in members:
@@ -229,7 +233,7 @@ def _checked_archive(data: bytes) -> None:
             with archive.open(member) as source:
                 head = source.read(4096)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise TableError("file_unreadable", _("The file is not a readable .xlsx workbook.")) from exc
+            raise _unreadable() from exc
         if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
             raise TableError("file_unsafe", _("The workbook holds XML declarations a spreadsheet never has."))
 
@@ -263,23 +267,12 @@ def _open_xlsx_calamine(data: bytes) -> Table:
 
 def _open_xlsx_openpyxl(data: bytes) -> Table:
     import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
-    except (
-        zipfile.BadZipFile,
-        InvalidFileException,
-        KeyError,
-        OSError,
-        ValueError,
-        IndexError,
-        TypeError,
-    ) as exc:
-        raise TableError("file_unreadable", _("The file is not a readable .xlsx workbook.")) from exc
-    except Exception as exc:  # a damaged workbook raises whatever its XML parser meets
-        raise TableError("file_unreadable", _("The file is not a readable .xlsx workbook.")) from exc
+    except Exception as exc:  # a damaged workbook raises whatever its zip or XML parser meets
+        raise _unreadable() from exc
 
     def rows() -> Iterator[tuple[int, tuple]]:
         number = 0

@@ -1,8 +1,9 @@
 """`any_of` filters by a long list of values on both databases, for key and plain columns."""
 
 import pytest
+from django.db import connection, transaction
 
-from epigrid.lib.sql import any_of
+from epigrid.lib.sql import any_of, asynchronous_commit
 from epigrid.tasks.models import Assignee, Task
 from epigrid.tasks.services import TaskSpec, open_tasks_bulk
 
@@ -41,3 +42,20 @@ def test_it_combines_with_other_filters_and_updates(tasks):
 def test_it_refuses_a_name_that_is_not_a_column(tasks):
     with pytest.raises(ValueError):
         any_of(Task.objects, "source", ["x"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_asynchronous_commit_holds_for_its_own_transaction_only():
+    def setting():
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            return cursor.fetchone()[0]
+
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            asynchronous_commit()  # nothing to set: SQLite's durability is the database's
+        return
+    with transaction.atomic():
+        asynchronous_commit()
+        assert setting() == "off"
+    assert setting() == "on"
