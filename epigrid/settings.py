@@ -100,6 +100,20 @@ TEMPLATES = [
 ]
 
 
+def _sqlite_options() -> dict:
+    return {
+        # WAL lets the web server read while the worker writes; IMMEDIATE avoids
+        # "database is locked" on lock upgrades inside write transactions. A 256 MB page cache
+        # per connection (used only as it fills): a province's list commit touches index pages
+        # all over a file of gigabytes.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA busy_timeout=10000; PRAGMA cache_size=-262144; PRAGMA temp_store=MEMORY;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+
+
 def _database() -> dict:
     url = env_str("EPIGRID_DATABASE_URL")
     if url:
@@ -113,20 +127,16 @@ def _database() -> dict:
             if env_bool("EPIGRID_DB_POOL", False):
                 config["OPTIONS"]["pool"] = True
                 config["CONN_MAX_AGE"] = 0
+        if config["ENGINE"] == "django.db.backends.sqlite3":
+            # a SQLite file named by URL is run as the default one is (a file without WAL made
+            # every commit of a worker wait for the web server's readers, and the reverse)
+            config["OPTIONS"] = {**_sqlite_options(), **config.get("OPTIONS", {})}
         return config
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": VAR_DIR / "epigrid.sqlite3",
-        "OPTIONS": {
-            # WAL lets the web server read while the worker writes; IMMEDIATE avoids
-            # "database is locked" on lock upgrades inside write transactions.
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA busy_timeout=10000; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-            ),
-            "transaction_mode": "IMMEDIATE",
-        },
+        "OPTIONS": _sqlite_options(),
         # A file, not :memory:, so browser tests share it across threads and tests can read
         # the raw file to prove no identifier is stored in plaintext.
         # (one file per process, so concurrent test runs never share one)
