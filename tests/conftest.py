@@ -48,6 +48,21 @@ def grid_cells(world):
 
 
 @pytest.fixture
+def ratelimit_clock(monkeypatch):
+    """django-ratelimit counts in fixed windows whose edges fall at a time of its choosing; a
+    test that makes N+1 requests across an edge sees the count restart and no 429. The clock
+    is held still so the count of a test is the count of one window."""
+    import time
+    import types
+
+    import django_ratelimit.core
+
+    now = time.time()
+    monkeypatch.setattr(django_ratelimit.core, "time", types.SimpleNamespace(time=lambda: now))
+    return now
+
+
+@pytest.fixture
 def system():
     return Actor.system("test")
 

@@ -113,7 +113,7 @@ def test_the_form_reads_places_typed_without_javascript(client, world, id_number
     assert (declaration.origin, declaration.division_code) == ("420500", GRID[:12])
 
 
-def test_the_public_pages_are_rate_limited(client, world):
+def test_the_public_pages_are_rate_limited(client, world, ratelimit_clock):
     for _ in range(10):
         assert client.post("/declarations/public/declare/", {}).status_code == 200
     assert client.post("/declarations/public/declare/", {}).status_code == 429

@@ -190,7 +190,7 @@ def test_the_public_page_lists_the_areas_by_level_in_both_languages_without_sign
     assert "Fengtai District, Beijing City" in text and "Hubei Province" in text and "United States" in text
 
 
-def test_the_public_page_is_rate_limited(world, client):
+def test_the_public_page_is_rate_limited(world, client, ratelimit_clock):
     statuses = [client.get("/regions/risk-areas/").status_code for _ in range(61)]
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
 

@@ -55,7 +55,7 @@ def test_the_public_sees_open_points_by_town_and_nearest_without_signing_in(clie
     assert client.get("/api/v1/testing/points", {"lat": 31.0}).status_code == 400
 
 
-def test_the_public_page_is_rate_limited(client, point):
+def test_the_public_page_is_rate_limited(client, point, ratelimit_clock):
     statuses = [client.get("/testing/public/points/").status_code for _ in range(61)]
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
 
