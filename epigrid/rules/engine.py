@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+
+import orjson
 
 from .conditions import TEST_FAMILIES, Ctx
 from .facts import CHINA_TZ, Facts, start_of_day
@@ -158,6 +159,14 @@ class TraceEntry:
         return out
 
 
+def canonical_json(content) -> bytes:
+    """Compact UTF-8 JSON with sorted keys: the bytes a decision's fingerprint hashes. orjson
+    writes byte for byte what `json.dumps(sort_keys=True, ensure_ascii=False,
+    separators=(",", ":"))` wrote for the fingerprints already stored (a test holds the two
+    equal), in a fraction of the time a 100,000-person list commit spent on it."""
+    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
+
+
 _NOT_MATCHED, _APPLIED, _OVERRIDDEN, _SPENT = range(4)
 _OUTCOME_NAMES = ("not_matched", "applied", "overridden", "spent")
 _NOT_MATCHED = _OUTCOME_NAMES.index("not_matched")
@@ -207,6 +216,14 @@ class Decision:
             entries.append(TraceEntry(old.id, old.pack_id, "replaced", f"{new.pack_id}:{new.id}"))
         return tuple(entries)
 
+    def applied_pack_ids(self) -> frozenset[str]:
+        """The packs one of whose rules applied, read from the evaluation's outcomes without
+        building the trace (a stored decision needs this for each of a list's 100,000 people)."""
+        if "trace" in self.__dict__:
+            return frozenset(t.pack for t in self.trace if t.outcome == "applied")
+        rules, outcomes = self._trace_source[0], self._trace_source[1]
+        return frozenset(rules[i].pack_id for i, outcome in enumerate(outcomes) if outcome == _APPLIED)
+
     @property
     def applied_rules(self) -> tuple[str, ...]:
         return tuple(t.rule for t in self.trace if t.outcome == "applied")
@@ -236,8 +253,7 @@ class Decision:
             "measures": [m.to_dict() for m in self.measures],
             "colour": self.colour.to_dict() if self.colour else None,
         }
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return hashlib.sha256(canonical_json(content)).hexdigest()
 
 
 # -- evaluation -------------------------------------------------------------------------------

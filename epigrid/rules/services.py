@@ -464,11 +464,20 @@ def _stored_result(decision: engine.Decision) -> dict:
     return out
 
 
-def _packs_of(decision: engine.Decision) -> list[dict]:
+def _packs_of(decision: engine.Decision, cache: dict | None = None) -> list[dict]:
     """Every pack in force for the decision (id, version, fingerprint, jurisdiction), marked
-    `used` when one of its rules applied (R3.3: the decision names the rule versions)."""
-    used = {t.pack for t in decision.trace if t.outcome == "applied"}
-    return [{**dict(p), "used": p["id"] in used} for p in decision.packs]
+    `used` when one of its rules applied (R3.3: the decision names the rule versions).
+
+    `cache`, for a batch: decisions of one rule set that used the same packs share the list
+    (it is only serialised), keyed by the rule set's pack tuple, which the cache keeps alive."""
+    used = decision.applied_pack_ids()
+    key = (id(decision.packs), used)
+    if cache is not None and (hit := cache.get(key)) is not None and hit[0] is decision.packs:
+        return hit[1]
+    packs = [{**dict(p), "used": p["id"] in used} for p in decision.packs]
+    if cache is not None:
+        cache[key] = (decision.packs, packs)
+    return packs
 
 
 def snapshot_of(evaluator: Evaluator, e: Evaluated) -> dict:
@@ -628,12 +637,16 @@ def _write_checked(
     measure_rows, new_records, to_close, to_update = [], [], [], []
     states_new, states_update = [], []
     results_cache: dict[int, tuple] = {}
+    packs_cache: dict = {}
     plans = []
     for e in changed:
         record_id = uuid.uuid4()
         cached = results_cache.get(id(e.decision))
         if cached is None:
-            cached = results_cache[id(e.decision)] = (_stored_result(e.decision), _packs_of(e.decision))
+            cached = results_cache[id(e.decision)] = (
+                _stored_result(e.decision),
+                _packs_of(e.decision, packs_cache),
+            )
         stored_result, packs = cached
         facts_snapshot = snapshot_of(evaluator, e)
         row = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 from hypothesis import HealthCheck as Checks
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 
 from epigrid.rules import Facts, RuleSet, default_library, evaluate, explain
 from epigrid.rules.conditions import Ctx, compile_condition
+from epigrid.rules.engine import canonical_json
 
 from .strategies import conditions, facts, moments
 
@@ -95,6 +97,49 @@ def test_the_stored_trace_is_the_full_trace_without_the_rules_that_did_not_match
         acted = tuple(t for t in decision.trace if t.outcome != "not_matched")
         assert built_first == acted == decision.acted_trace()
         assert decision.to_dict(acted_only=True)["trace"] == [t.to_dict() for t in acted]
+
+
+@SETTINGS
+@given(facts(), moments)
+def test_the_packs_marked_used_are_those_of_the_applied_rules(person, at):
+    for packs in (None, ALL_PACKS):
+        fresh = evaluate(person, packs, at, why_not=False)
+        traced = evaluate(person, packs, at)
+        from_trace = frozenset(t.pack for t in traced.trace if t.outcome == "applied")
+        assert fresh.applied_pack_ids() == traced.applied_pack_ids() == from_trace
+
+
+# what measure params and reasons hold: text in any script, whole numbers, and decimals as a
+# pack writes them (a temperature, a fraction of a day), never NaN, infinities or exponents
+_plain = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False).filter(lambda x: x == 0 or 1e-4 <= abs(x) < 1e16)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@SETTINGS
+@given(_plain)
+def test_the_fingerprint_hashes_the_bytes_json_dumps_wrote(value):
+    # fingerprints stored before the switch to orjson must still compare equal
+    old = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    assert canonical_json(value) == old
+
+
+@SETTINGS
+@given(facts(), moments)
+def test_a_decisions_fingerprint_is_unchanged_by_the_encoder(person, at):
+    decision = evaluate(person, None, at, why_not=False)
+    content = {
+        "measures": [m.to_dict() for m in decision.measures],
+        "colour": decision.colour.to_dict() if decision.colour else None,
+    }
+    old = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    assert decision.fingerprint() == hashlib.sha256(old).hexdigest()
 
 
 @SETTINGS
