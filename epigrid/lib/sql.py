@@ -1,9 +1,11 @@
 """Helpers for the heavy paths: filtering by a long list of ids; batches that need not wait for
 the disk at COMMIT."""
 
+import uuid
 from collections.abc import Sequence
 
-from django.db import connections
+import orjson
+from django.db import connections, models
 
 
 def any_of(qs, column: str, ids: Sequence):
@@ -11,16 +13,32 @@ def any_of(qs, column: str, ids: Sequence):
 
     On PostgreSQL this is `column = ANY(%s)` with one array parameter: a batch of 10,000 ids
     is one short statement instead of 10,000 placeholders for Django to compile and psycopg to
-    split. SQLite gets the usual `IN (...)`."""
+    split. On SQLite it is `column IN (SELECT value FROM json_each(%s))` with one JSON array of
+    the values as stored: preparing 5,000 placeholders one lookup value at a time took a list
+    commit longer than the queries did, and the planner still searches the column's index."""
     meta = qs.model._meta
     by_column = {f.column: f for f in meta.concrete_fields}
     if column not in by_column:
         raise ValueError(f"{column!r} is not a column of {meta.db_table}")
-    if connections[qs.db].vendor == "postgresql":
-        # table and column are the model's own names (checked above); the ids are a parameter
-        where = f'"{meta.db_table}"."{column}" = ANY(%s)'
-        return qs.extra(where=[where], params=[list(ids)])  # noqa: S610
+    connection = connections[qs.db]
+    # table and column are the model's own names (checked above); the values are a parameter
+    name = f'"{meta.db_table}"."{column}"'
+    if connection.vendor == "postgresql":
+        return qs.extra(where=[f"{name} = ANY(%s)"], params=[list(ids)])  # noqa: S610
+    if connection.vendor == "sqlite":
+        field = by_column[column]
+        target = field.target_field if field.is_relation else field
+        stored = _stored_form(target, connection)
+        values = orjson.dumps([stored(v) for v in ids]).decode()
+        return qs.extra(where=[f"{name} IN (SELECT value FROM json_each(%s))"], params=[values])  # noqa: S610
     return qs.filter(**{f"{by_column[column].name}__in": list(ids)})
+
+
+def _stored_form(field, connection):
+    """A value as SQLite stores it in `field`'s column (a UUID as 32 hex digits)."""
+    if isinstance(field, models.UUIDField):
+        return lambda v: v.hex if type(v) is uuid.UUID else field.get_db_prep_value(v, connection)
+    return lambda v: field.get_db_prep_value(v, connection)
 
 
 def asynchronous_commit(using: str = "default") -> None:

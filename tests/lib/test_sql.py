@@ -33,6 +33,15 @@ def test_it_filters_by_the_primary_key_a_plain_column_and_nothing(tasks):
     assert list(any_of(Task.objects, "id", [])) == []
 
 
+def test_it_takes_ids_as_text_and_more_of_them_than_sqlite_has_placeholders(tasks):
+    wanted = [str(tasks[0].pk), tasks[1].pk.hex]
+    assert set(any_of(Task.objects, "id", wanted)) == set(tasks[:2])
+    # 40,000 values: beyond the 32,766 placeholders one SQLite statement may hold
+    many = [f"source-{i}" for i in range(40_000)]
+    assert any_of(Task.objects, "source_id", many).count() == 5
+    assert list(any_of(Task.objects, "source_id", [None])) == []
+
+
 def test_it_combines_with_other_filters_and_updates(tasks):
     qs = any_of(Task.objects, "source_id", ["source-1", "source-2"]).filter(status="open")
     assert qs.update(outcome="checked") == 2
