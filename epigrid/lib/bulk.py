@@ -54,9 +54,10 @@ def _sqlite_json(field: models.JSONField, connection):
     return lambda v: None if v is None else _ascii_json(v)
 
 
-def _sqlite_converter(field: models.Field, connection):
-    """Only what SQLite cannot take as is gets converted: the per-value cost matters at
-    millions of rows."""
+def sqlite_converter(field: models.Field, connection):
+    """A value as SQLite stores it in `field`'s column (a UUID as 32 hex digits), or None where
+    the value goes in as it is: only what SQLite cannot take as is gets converted, since the
+    per-value cost matters at millions of rows."""
     ops = connection.ops
     target = field.target_field if field.is_relation else field
     if isinstance(target, models.UUIDField):
@@ -97,7 +98,7 @@ def _converters(model: type[models.Model], fields: Sequence[str], connection):
             else:
                 convert.append(None)
         else:
-            convert.append(_sqlite_converter(field, connection))
+            convert.append(sqlite_converter(field, connection))
     return convert
 
 

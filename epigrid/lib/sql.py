@@ -1,11 +1,12 @@
 """Helpers for the heavy paths: filtering by a long list of ids; batches that need not wait for
 the disk at COMMIT."""
 
-import uuid
 from collections.abc import Sequence
 
 import orjson
-from django.db import connections, models
+from django.db import connections
+
+from epigrid.lib.bulk import sqlite_converter
 
 
 def any_of(qs, column: str, ids: Sequence):
@@ -26,19 +27,10 @@ def any_of(qs, column: str, ids: Sequence):
     if connection.vendor == "postgresql":
         return qs.extra(where=[f"{name} = ANY(%s)"], params=[list(ids)])  # noqa: S610
     if connection.vendor == "sqlite":
-        field = by_column[column]
-        target = field.target_field if field.is_relation else field
-        stored = _stored_form(target, connection)
-        values = orjson.dumps([stored(v) for v in ids]).decode()
+        stored = sqlite_converter(by_column[column], connection)
+        values = orjson.dumps(list(ids) if stored is None else [stored(v) for v in ids]).decode()
         return qs.extra(where=[f"{name} IN (SELECT value FROM json_each(%s))"], params=[values])  # noqa: S610
     return qs.filter(**{f"{by_column[column].name}__in": list(ids)})
-
-
-def _stored_form(field, connection):
-    """A value as SQLite stores it in `field`'s column (a UUID as 32 hex digits)."""
-    if isinstance(field, models.UUIDField):
-        return lambda v: v.hex if type(v) is uuid.UUID else field.get_db_prep_value(v, connection)
-    return lambda v: field.get_db_prep_value(v, connection)
 
 
 def asynchronous_commit(using: str = "default") -> None:

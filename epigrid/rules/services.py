@@ -472,11 +472,11 @@ def _packs_of(decision: engine.Decision, cache: dict | None = None) -> list[dict
     (it is only serialised), keyed by the rule set's pack tuple, which the cache keeps alive."""
     used = decision.applied_pack_ids()
     key = (id(decision.packs), used)
-    if cache is not None and (hit := cache.get(key)) is not None and hit[0] is decision.packs:
+    if cache is not None and (hit := cache.get(key)) is not None:
         return hit[1]
     packs = [{**dict(p), "used": p["id"] in used} for p in decision.packs]
     if cache is not None:
-        cache[key] = (decision.packs, packs)
+        cache[key] = (decision.packs, packs)  # the tuple kept alive, so its id is not reused
     return packs
 
 
