@@ -96,9 +96,12 @@ class DeclarationForm(forms.Form):
     transport_number = forms.CharField(
         label=_("Flight, train or plate number"), max_length=32, required=False
     )
-    origin_abroad = forms.BooleanField(label=_("I came from outside mainland China"), required=False)
-    origin = _place_field(_("Where you came from"), help_text=_("Province, city or county."))
-    origin_country = forms.ChoiceField(label=_("Country or region you came from"), required=False)
+    origin_abroad = forms.BooleanField(label=_("I came from another country"), required=False)
+    origin = _place_field(
+        _("Where you came from"),
+        help_text=_("Province, city or county. Hong Kong, Macao and Taiwan are among the provinces."),
+    )
+    origin_country = forms.ChoiceField(label=_("Country you came from"), required=False)
     purpose = forms.ChoiceField(label=_("Purpose"), required=False, choices=[("", "—")] + Purpose.choices)
     declared_stay_days = forms.IntegerField(
         label=_("Days you will stay"), min_value=0, max_value=366, required=False
