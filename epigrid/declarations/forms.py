@@ -78,6 +78,16 @@ class IdentityForm(forms.Form):
             doc_type=d["doc_type"], id_number=d["id_number"], name=d["name"], phone=d["phone"]
         )
 
+    def partial_input(self) -> IdentityInput:
+        """What could be read of an invalid form, for the service's checks on the rest."""
+        d = getattr(self, "cleaned_data", {})
+        return IdentityInput(
+            doc_type=d.get("doc_type") or "",
+            id_number=d.get("id_number") or "",
+            name=d.get("name") or "",
+            phone=d.get("phone") or "",
+        )
+
 
 class DeclarationForm(forms.Form):
     """One form for arrivals and departures; the page shows the part of the chosen kind."""
