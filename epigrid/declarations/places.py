@@ -137,7 +137,20 @@ class PlaceError(DomainError):
 
 
 # words around pinyin names that say nothing about which place: `Wuhan City`, `Hubei Province`
-_LATIN_NOISE = {"city", "province", "district", "county", "prefecture", "region", "autonomous", "china", "cn"}
+_LATIN_NOISE = {
+    "city",
+    "province",
+    "district",
+    "county",
+    "prefecture",
+    "region",
+    "autonomous",
+    "municipality",
+    "league",
+    "sar",
+    "china",
+    "cn",
+}
 
 
 def _scope(code: str) -> str:
@@ -298,6 +311,16 @@ class PlaceIndex:
                     latin.add(pinyin(place.name[:-1]))  # `Wuchang` for 武昌区
                 for name in latin:
                     latin_index.setdefault(name, []).append(place.code)
+            # official English names that are not pinyin: `Urumqi`, `Hohhot`, `Inner Mongolia`
+            from epigrid.regions.english import OFFICIAL
+
+            for code, (name_zh, english) in OFFICIAL.items():
+                place = self.places.get(code)
+                if place is None or place.name != name_zh:
+                    continue
+                for token in re.split(r"[\s']+", english.lower()):
+                    if token and token not in _LATIN_NOISE and code not in latin_index.get(token, ()):
+                        latin_index.setdefault(token, []).append(code)
             self._latin_index = latin_index
         return self._latin_index
 

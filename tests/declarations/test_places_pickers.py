@@ -68,6 +68,12 @@ def test_it_lists_taiwan_hong_kong_and_macao_once_among_the_provinces(client, wo
         ("丹麦", "DK"),
         ("冰岛", "IS"),  # any country by its Chinese name, not only the commonly written ones
         ("South Korea", "KR"),
+        # official English names, as a list written in English has them
+        ("Urumqi", "650100"),
+        ("Hohhot", "150100"),
+        ("Inner Mongolia", "150000"),
+        ("Shaanxi Province", "610000"),
+        ("Xigaze City", "540200"),
     ],
 )
 def test_it_reads_these_places_back(world, text, code):
