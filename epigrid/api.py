@@ -49,7 +49,8 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(DomainError)
     def on_domain(request, exc: DomainError):
-        return respond(request, exc.status, exc.code, exc.message, exc.field)
+        # {code, message, field}, and `errors` with every one when the input had several
+        return api.create_response(request, exc.as_dict(), status=exc.status)
 
     @api.exception_handler(BadCursor)
     def on_cursor(request, exc: BadCursor):

@@ -44,6 +44,11 @@ class DeclarationsConfig(AppConfig):
             link=lambda task: reverse("declarations:verify", args=[task.source_id]),
             complete_here=False,
             label=_("Check on the ground"),
+            action=_(
+                "Go to the address, find out whether the person is there, and record what you found "
+                "on the check's page: the list, tip or declaration behind it follows."
+            ),
+            action_label=_("Record the check"),
         )
         for source in ("declaration", "declaration_expected"):
             register_source(

@@ -78,6 +78,16 @@ class IdentityForm(forms.Form):
             doc_type=d["doc_type"], id_number=d["id_number"], name=d["name"], phone=d["phone"]
         )
 
+    def partial_input(self) -> IdentityInput:
+        """What could be read of an invalid form, for the service's checks on the rest."""
+        d = getattr(self, "cleaned_data", {})
+        return IdentityInput(
+            doc_type=d.get("doc_type") or "",
+            id_number=d.get("id_number") or "",
+            name=d.get("name") or "",
+            phone=d.get("phone") or "",
+        )
+
 
 class DeclarationForm(forms.Form):
     """One form for arrivals and departures; the page shows the part of the chosen kind."""
@@ -96,9 +106,12 @@ class DeclarationForm(forms.Form):
     transport_number = forms.CharField(
         label=_("Flight, train or plate number"), max_length=32, required=False
     )
-    origin_abroad = forms.BooleanField(label=_("I came from outside mainland China"), required=False)
-    origin = _place_field(_("Where you came from"), help_text=_("Province, city or county."))
-    origin_country = forms.ChoiceField(label=_("Country or region you came from"), required=False)
+    origin_abroad = forms.BooleanField(label=_("I came from another country"), required=False)
+    origin = _place_field(
+        _("Where you came from"),
+        help_text=_("Province, city or county. Hong Kong, Macao and Taiwan are among the provinces."),
+    )
+    origin_country = forms.ChoiceField(label=_("Country you came from"), required=False)
     purpose = forms.ChoiceField(label=_("Purpose"), required=False, choices=[("", "—")] + Purpose.choices)
     declared_stay_days = forms.IntegerField(
         label=_("Days you will stay"), min_value=0, max_value=366, required=False

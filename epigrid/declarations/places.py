@@ -13,8 +13,10 @@ division table and then used for every row without a query.
 """
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import iso3166
 from django.utils.translation import gettext as _
@@ -98,12 +100,19 @@ COUNTRY_NAMES_ZH = {
     "台湾": "TW",
     "中国台湾": "TW",
 }
-_ALPHA2_NAME_ZH = {}
-for _name, _code in COUNTRY_NAMES_ZH.items():
-    _ALPHA2_NAME_ZH.setdefault(_code, _name)
-
 # GB/T 2260 provinces outside the mainland, written as the ISO codes (see module docstring).
 _OUTSIDE_MAINLAND = {"71": "TW", "81": "HK", "82": "MO"}
+# Their names are those of the provincial-level divisions they are in GB/T 2260, in both
+# languages, wherever the ISO code is shown: never "Hong Kong SAR China" beside "香港特别行政区".
+_OUTSIDE_MAINLAND_NAMES = {
+    "TW": {"zh": "台湾省", "en": "Taiwan Province"},
+    "HK": {"zh": "香港特别行政区", "en": "Hong Kong SAR"},
+    "MO": {"zh": "澳门特别行政区", "en": "Macao SAR"},
+}
+# codes that are not countries in a list of countries: China itself, the three provincial-level
+# divisions above (listed among the provinces, as mainland systems list them), and Kosovo (a
+# user-assigned code that the iso3166 package carries)
+_NOT_IN_COUNTRY_LIST = {"CN", "HK", "MO", "TW", "XK"}
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CODE = re.compile(r"^\d+$")
@@ -128,7 +137,20 @@ class PlaceError(DomainError):
 
 
 # words around pinyin names that say nothing about which place: `Wuhan City`, `Hubei Province`
-_LATIN_NOISE = {"city", "province", "district", "county", "prefecture", "region", "autonomous", "china", "cn"}
+_LATIN_NOISE = {
+    "city",
+    "province",
+    "district",
+    "county",
+    "prefecture",
+    "region",
+    "autonomous",
+    "municipality",
+    "league",
+    "sar",
+    "china",
+    "cn",
+}
 
 
 def _scope(code: str) -> str:
@@ -161,6 +183,29 @@ def normalise_code(code: str) -> str:
     return code
 
 
+def _cldr(language: str) -> dict[str, str]:
+    """Country names in the language (Unicode CLDR, through Babel)."""
+    return _territories("zh_Hans" if (language or "zh").startswith("zh") else "en")
+
+
+@lru_cache(maxsize=4)
+def _territories(locale: str) -> dict[str, str]:
+    from babel import Locale
+
+    return dict(Locale.parse(locale).territories)
+
+
+@lru_cache(maxsize=1)
+def _country_by_name() -> dict[str, str]:
+    """Every ISO country's Chinese and English name (CLDR), for reading them back."""
+    names: dict[str, str] = {}
+    for locale in ("zh_Hans", "en"):
+        for code, name in _territories(locale).items():
+            if code in iso3166.countries_by_alpha2 and code not in ("CN", "XK"):
+                names.setdefault(name.upper(), code)
+    return names
+
+
 def country_from_text(text: str) -> str:
     """ISO alpha-2 from a code (alpha-2 or alpha-3), an English name or a Chinese name; "" when
     the text names no country."""
@@ -177,24 +222,40 @@ def country_from_text(text: str) -> str:
     country = iso3166.countries_by_name.get(upper) or iso3166.countries_by_apolitical_name.get(upper)
     if country is not None and country.alpha2 != "CN":
         return country.alpha2
-    return ""
+    return _country_by_name().get(upper, "")
 
 
 def country_name(code: str, language: str = "zh-hans") -> str:
-    if (language or "zh").startswith("zh") and code in _ALPHA2_NAME_ZH:
-        return _ALPHA2_NAME_ZH[code]
+    zh = (language or "zh").startswith("zh")
+    if code in _OUTSIDE_MAINLAND_NAMES:
+        return _OUTSIDE_MAINLAND_NAMES[code]["zh" if zh else "en"]
+    name = _cldr(language).get(code)
+    if name:
+        return name
     country = iso3166.countries_by_alpha2.get(code)
     return country.apolitical_name if country else code
 
 
+def _sort_key(name: str, language: str) -> tuple:
+    from epigrid.lib.names import pinyin
+
+    if (language or "zh").startswith("zh"):
+        return (pinyin(name), name)
+    # `Åland Islands` among the A's, `Côte d’Ivoire` among the C's
+    plain = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+    return (plain.casefold(), name)
+
+
 def country_choices(language: str = "zh-hans") -> list[tuple[str, str]]:
-    """Countries for a select: the commonly named ones first, then every other ISO country."""
-    common = sorted(set(COUNTRY_NAMES_ZH.values()), key=lambda c: country_name(c, language))
-    rest = sorted(
-        (c for c in iso3166.countries_by_alpha2 if c not in common and c != "CN"),
-        key=lambda c: country_name(c, "en"),
-    )
-    return [(c, country_name(c, language)) for c in common] + [(c, country_name(c, "en")) for c in rest]
+    """Every country for a select, named and sorted in one language: by pinyin in Chinese,
+    alphabetically in English. Hong Kong, Macao and Taiwan are not among them: place pickers
+    list them among the provinces."""
+    choices = [
+        (code, country_name(code, language))
+        for code in iso3166.countries_by_alpha2
+        if code not in _NOT_IN_COUNTRY_LIST
+    ]
+    return sorted(choices, key=lambda choice: _sort_key(choice[1], language))
 
 
 def _short(name: str) -> str:
@@ -250,6 +311,16 @@ class PlaceIndex:
                     latin.add(pinyin(place.name[:-1]))  # `Wuchang` for 武昌区
                 for name in latin:
                     latin_index.setdefault(name, []).append(place.code)
+            # official English names that are not pinyin: `Urumqi`, `Hohhot`, `Inner Mongolia`
+            from epigrid.regions.english import OFFICIAL
+
+            for code, (name_zh, english) in OFFICIAL.items():
+                place = self.places.get(code)
+                if place is None or place.name != name_zh:
+                    continue
+                for token in re.split(r"[\s']+", english.lower()):
+                    if token and token not in _LATIN_NOISE and code not in latin_index.get(token, ()):
+                        latin_index.setdefault(token, []).append(code)
             self._latin_index = latin_index
         return self._latin_index
 

@@ -3,6 +3,7 @@ Rate-limited per address; the person gets a private link to their own status pag
 
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -13,20 +14,40 @@ from epigrid.accounts.audit import Actor
 from epigrid.declarations import places, services
 from epigrid.declarations.forms import DeclarationForm, IdentityForm, TipForm, now_local_input, parse_stops
 from epigrid.declarations.models import Declaration
-from epigrid.lib.errors import DomainError
+from epigrid.lib.errors import DomainError, each_error
 from epigrid.rules.models import MeasureRecord, MeasureStatus
 
 SESSION_KEY = "declarations.public_result"
 
 
-def apply_error(forms_by_field: list, exc: DomainError, fallback) -> None:
-    """Show a service error next to its field in whichever form has it."""
-    field = (exc.field or "").split(".")[0]
-    for form in forms_by_field:
-        if field and field in form.fields:
-            form.add_error(field, exc.message)
-            return
-    fallback.add_error(None, exc.message)
+# the form asks for one thing in two fields: a country, or a place in China
+_SAME_FIELD = {"origin": ("origin_country",), "travel_to": ("travel_to_country",)}
+
+
+def apply_error(
+    forms_by_field: list, exc: DomainError, fallback, stop_errors=None, *, only_new=False
+) -> None:
+    """Show each of a service's errors next to its field in whichever form has it; errors of a
+    travel stop go to the list of stops, numbered as the person sees them. With `only_new`, a
+    field that already shows an error (from the form itself) keeps only that one."""
+    for error in each_error(exc):
+        field = (error.field or "").split(".")[0]
+        if field == "stops" and stop_errors is not None:
+            parts = (error.field or "").split(".")
+            message = error.message
+            if len(parts) > 1 and parts[1].isdigit():
+                message = _("Place %(n)d: %(message)s") % {"n": int(parts[1]) + 1, "message": error.message}
+            if message not in stop_errors:
+                stop_errors.append(message)
+            continue
+        form = next((f for f in forms_by_field if field and field in f.fields), None)
+        if only_new and form is not None and any(form.has_error(f) for f in _SAME_FIELD.get(field, ())):
+            continue
+        if form is None:
+            if error.message not in fallback.non_field_errors():
+                fallback.add_error(None, error.message)
+        elif not (only_new and form.has_error(field)) and error.message not in form.errors.get(field, []):
+            form.add_error(field, error.message)
 
 
 def form_context(request, form, identity_form, stops_errors, stops) -> dict:
@@ -58,7 +79,8 @@ def declare(request):
         consent = request.POST.get("consent") == "on"
         if not consent:
             consent_error = _("Confirm that the information is true.")
-        if form.is_valid() and identity_form.is_valid() and not stop_errors and consent:
+        forms_valid = form.is_valid() & identity_form.is_valid()  # both: every field's errors
+        if forms_valid and not stop_errors and consent:
             try:
                 result = services.declare_public(
                     actor=Actor.from_request(request, via="public"),
@@ -67,10 +89,7 @@ def declare(request):
                     language=language,
                 )
             except DomainError as exc:
-                if (exc.field or "").startswith("stops"):
-                    stop_errors.append(exc.message)
-                else:
-                    apply_error([identity_form, form], exc, form)
+                apply_error([identity_form, form], exc, form, stop_errors)
             else:
                 request.session[SESSION_KEY] = {
                     "declaration": str(result.declaration.pk),
@@ -78,6 +97,13 @@ def declare(request):
                     "confirmed": result.confirmed,
                 }
                 return redirect("declarations:public_declared")
+        elif form.is_bound:
+            # the service's checks on what could be read, so that every error shows at once,
+            # not those of the form now and the service's after the next try
+            try:
+                services.check_public(identity_form.partial_input(), form.to_input(stops), now=timezone.now())
+            except DomainError as exc:
+                apply_error([identity_form, form], exc, form, stop_errors, only_new=True)
     context = form_context(request, form, identity_form, stop_errors, stops)
     context["consent_error"] = consent_error
     return render(request, "declarations/public/declare.html", context)

@@ -7,10 +7,8 @@ never lands without the decision it leads to (DESIGN: the loop). Pushed lists ar
 """
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
-from uuid import UUID
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,24 +20,33 @@ from epigrid.accounts.scoping import division_in_scope, scope_of, visible_to
 from epigrid.declarations import places
 from epigrid.declarations.models import (
     Channel,
-    CodeColour,
     Declaration,
     DeclarationStatus,
     Kind,
     Outcome,
-    Purpose,
     PushedRow,
     Tip,
     TipStatus,
-    Transport,
     TravelStop,
     VerificationKind,
     VerificationStatus,
     VerificationTask,
 )
+
+# the input and its checks live in validation.py; these names are part of the services API
+from epigrid.declarations.validation import ADVANCE_DAYS as ADVANCE_DAYS
+from epigrid.declarations.validation import EARLIEST as EARLIEST
+from epigrid.declarations.validation import MAX_STOPS as MAX_STOPS
+from epigrid.declarations.validation import STOP_LOOKBACK_DAYS as STOP_LOOKBACK_DAYS
+from epigrid.declarations.validation import DeclarationError as DeclarationError
+from epigrid.declarations.validation import DeclarationErrors as DeclarationErrors
+from epigrid.declarations.validation import DeclarationInput as DeclarationInput
+from epigrid.declarations.validation import IdentityInput as IdentityInput
+from epigrid.declarations.validation import StopInput as StopInput
+from epigrid.declarations.validation import _document, _local_division, _place, check_public, validate
 from epigrid.lib import identity
 from epigrid.lib.crypto import cipher
-from epigrid.lib.errors import Conflict, DomainError, Forbidden, NotFound
+from epigrid.lib.errors import Conflict, Forbidden, NotFound
 from epigrid.people import services as people
 from epigrid.people.models import Person, Status
 from epigrid.rules import facts as rf
@@ -47,266 +54,12 @@ from epigrid.rules.services import reassess_many
 from epigrid.tasks.models import Assignee, Task, TaskStatus
 from epigrid.tasks.services import TaskSpec, cancel_for_source, close_task, open_task
 
-EARLIEST = datetime(2019, 12, 1, tzinfo=rf.CHINA_TZ)
-ADVANCE_DAYS = 30  # how far ahead an arrival may be declared (XC-2.1)
-MAX_STOPS = 20
-STOP_LOOKBACK_DAYS = 30
 VERIFY_HOURS = 24  # a tip or an unconfirmed declaration is checked within a day
 TASK_SOURCE = "verification"
 
 TIP_PHONE_FIELD = "tip.subject_phone"
 REPORTER_NAME_FIELD = "tip.reporter_name"
 REPORTER_PHONE_FIELD = "tip.reporter_phone"
-
-
-class DeclarationError(DomainError):
-    pass
-
-
-# --- input -----------------------------------------------------------------------------------
-
-
-@dataclass
-class StopInput:
-    area: str
-    start: date | None
-    end: date | None = None
-
-
-@dataclass
-class DeclarationInput:
-    """What a declaration says, from a form or the API. `division_code` is the destination of an
-    arrival (grid cell or community) or the residence of a departure."""
-
-    kind: str = Kind.ARRIVAL
-    division_code: str = ""
-    address: str = ""
-    arrived_at: datetime | None = None
-    origin: str = ""
-    transport: str = ""
-    transport_number: str = ""
-    purpose: str = ""
-    declared_stay_days: int | None = None
-    host_unit_id: UUID | None = None
-    host_name: str = ""
-    point_to_point_hosting: bool = False
-    from_abroad: bool = False
-    entered_country_at: datetime | None = None
-    entry_port: str = ""
-    isolated_at_first_entry: bool | None = None
-    temperature: Decimal | float | str | None = None
-    symptoms: list[str] = field(default_factory=list)
-    health_code_colour: str = ""
-    health_code_issuer: str = ""
-    stops: list[StopInput] = field(default_factory=list)
-    departs_at: datetime | None = None
-    travel_to: str = ""
-    expected_return_on: date | None = None
-
-
-@dataclass
-class IdentityInput:
-    """Who declares (public page) or who is declared for (staff, new person)."""
-
-    doc_type: str
-    id_number: str
-    name: str
-    phone: str = ""
-    nationality: str = "CHN"
-
-
-def _aware(value: datetime | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
-        raise DeclarationError("time_invalid", _("Give a date and time."), name)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=rf.CHINA_TZ)
-    return value
-
-
-def _place(value: str, name: str, *, required: bool = False, allow_abroad: bool = True) -> str:
-    code = places.normalise_code(value or "")
-    if not code:
-        if required:
-            raise DeclarationError("place_missing", _("Choose a place."), name)
-        return ""
-    if places.is_country(code):
-        if not allow_abroad:
-            raise DeclarationError("place_abroad", _("Choose a place in mainland China."), name)
-        return code
-    if not rf.is_place(code):
-        raise DeclarationError("place_invalid", _("Choose a province, city, county or country."), name)
-    index = places.national_index()
-    county = (code + "0000")[:6] if len(code) < 6 else code[:6]
-    if index.places and county not in index.places:
-        raise DeclarationError("place_unknown", _("No division has this code."), name)
-    return code
-
-
-def _local_division(code: str, name: str) -> str:
-    code = (code or "").strip()
-    if not places.is_local_division(code):
-        raise DeclarationError(
-            "division_unknown", _("Choose the community or grid cell where you stay."), name
-        )
-    return code
-
-
-def validate(data: DeclarationInput, *, now: datetime) -> dict:
-    """Check a declaration and return the column values and the travel stops to store. Raises
-    DeclarationError naming the first field in error."""
-    if data.kind not in Kind.values:
-        raise DeclarationError("kind_invalid", _("A declaration is an arrival or a departure."), "kind")
-    address = re.sub(r"\s+", " ", str(data.address or "")).strip()
-    if len(address) > 255:
-        raise DeclarationError("address_length", _("The address is longer than 255 characters."), "address")
-    if data.purpose and data.purpose not in Purpose.values:
-        raise DeclarationError("purpose_invalid", _("Choose a purpose from the list."), "purpose")
-    if data.transport and data.transport not in Transport.values:
-        raise DeclarationError("transport_invalid", _("Choose a transport from the list."), "transport")
-    number = re.sub(r"\s+", "", str(data.transport_number or "")).upper()
-    if len(number) > 32:
-        raise DeclarationError(
-            "transport_number_length",
-            _("The flight, train or plate is at most 32 characters."),
-            "transport_number",
-        )
-    values: dict = {
-        "kind": data.kind,
-        "address": address,
-        "purpose": data.purpose or "",
-        "transport": data.transport or "",
-        "transport_number": number,
-    }
-    if data.kind == Kind.DEPARTURE:
-        departs_at = _aware(data.departs_at, "departs_at")
-        if departs_at is None:
-            raise DeclarationError("departs_at_missing", _("Give the departure time."), "departs_at")
-        if departs_at < EARLIEST or departs_at > now + timedelta(days=ADVANCE_DAYS):
-            raise DeclarationError("departs_at_range", _("The departure time is out of range."), "departs_at")
-        travel_to = _place(data.travel_to, "travel_to", required=True)
-        expected = data.expected_return_on
-        if expected is not None and expected < rf.local_date(departs_at):
-            raise DeclarationError(
-                "return_before_departure",
-                _("The return cannot be before the departure."),
-                "expected_return_on",
-            )
-        values.update(departs_at=departs_at, travel_to=travel_to, expected_return_on=expected)
-        return {"values": values, "stops": []}
-
-    arrived_at = _aware(data.arrived_at, "arrived_at")
-    if arrived_at is None:
-        raise DeclarationError("arrived_at_missing", _("Give the arrival time."), "arrived_at")
-    if arrived_at < EARLIEST:
-        raise DeclarationError(
-            "arrived_at_range", _("The arrival time is before December 2019."), "arrived_at"
-        )
-    if arrived_at > now + timedelta(days=ADVANCE_DAYS):
-        raise DeclarationError(
-            "arrived_at_range",
-            _("Arrivals are declared at most %(days)d days ahead.") % {"days": ADVANCE_DAYS},
-            "arrived_at",
-        )
-    origin = _place(data.origin, "origin", required=True)
-    if data.transport == Transport.CAR and not number:
-        raise DeclarationError("plate_missing", _("Give the car's plate."), "transport_number")
-    stay = data.declared_stay_days
-    if stay is not None and not (0 <= int(stay) <= 366):
-        raise DeclarationError(
-            "stay_range", _("The days of stay are between 0 and 366."), "declared_stay_days"
-        )
-    from_abroad = bool(data.from_abroad) or places.is_abroad(origin)
-    entered = entry_port = None
-    isolated = None
-    if from_abroad:
-        entered = _aware(data.entered_country_at, "entered_country_at")
-        if entered is not None and (entered > arrived_at or entered < EARLIEST):
-            raise DeclarationError(
-                "entered_after_arrival",
-                _("The entry into the country is after the arrival."),
-                "entered_country_at",
-            )
-        entry_port = _place(data.entry_port, "entry_port", allow_abroad=False)
-        isolated = data.isolated_at_first_entry
-    temperature = None
-    if data.temperature not in (None, ""):
-        try:
-            temperature = Decimal(str(data.temperature)).quantize(Decimal("0.1"))
-        except (InvalidOperation, ValueError):
-            raise DeclarationError("temperature_invalid", _("Give the temperature like 36.5."), "temperature")
-        if not temperature.is_finite() or not Decimal("34.0") <= temperature <= Decimal("43.0"):
-            raise DeclarationError(
-                "temperature_range", _("A body temperature is between 34 and 43 °C."), "temperature"
-            )
-    symptoms = sorted(set(data.symptoms or ()))
-    for symptom in symptoms:
-        if symptom not in rf.SYMPTOMS:
-            raise DeclarationError("symptom_invalid", _("Choose symptoms from the list."), "symptoms")
-    colour = data.health_code_colour or ""
-    if colour and colour not in CodeColour.values:
-        raise DeclarationError(
-            "colour_invalid", _("A health code is green, yellow or red."), "health_code_colour"
-        )
-    issuer = _place(data.health_code_issuer, "health_code_issuer", allow_abroad=False) if colour else ""
-    host_name = str(data.host_name or "").strip()[:128]
-    values.update(
-        arrived_at=arrived_at,
-        origin=origin,
-        declared_stay_days=int(stay) if stay is not None else None,
-        host_unit_id=data.host_unit_id,
-        host_name=host_name,
-        point_to_point_hosting=bool(data.point_to_point_hosting),
-        from_abroad=from_abroad,
-        entered_country_at=entered,
-        entry_port=entry_port or "",
-        isolated_at_first_entry=isolated,
-        temperature=temperature,
-        symptoms=symptoms,
-        health_code_colour=colour,
-        health_code_issuer=issuer,
-    )
-    return {"values": values, "stops": _stops(data, values, arrived_at)}
-
-
-def _stops(data: DeclarationInput, values: dict, arrived_at: datetime) -> list[dict]:
-    if len(data.stops) > MAX_STOPS:
-        raise DeclarationError("stops_too_many", _("List at most %(n)d places.") % {"n": MAX_STOPS}, "stops")
-    arrival_day = rf.local_date(arrived_at)
-    stops = []
-    for i, stop in enumerate(data.stops):
-        prefix = f"stops.{i}"
-        if not stop.area and stop.start is None and stop.end is None:
-            continue  # an empty row of the form
-        area = _place(stop.area, f"{prefix}.area", required=True)
-        if stop.start is None:
-            raise DeclarationError("stop_start_missing", _("Give the first day there."), f"{prefix}.start")
-        end = stop.end
-        if end is not None and end < stop.start:
-            raise DeclarationError("stop_order", _("The last day is before the first day."), f"{prefix}.end")
-        if stop.start > arrival_day or (end is not None and end > arrival_day):
-            raise DeclarationError(
-                "stop_after_arrival", _("A stay before arrival cannot end after it."), f"{prefix}.end"
-            )
-        if (end or arrival_day) < arrival_day - timedelta(days=STOP_LOOKBACK_DAYS):
-            raise DeclarationError(
-                "stop_too_early", _("List the places of the last 14 days before arrival."), f"{prefix}.start"
-            )
-        stops.append({"area": area, "start": stop.start, "end": end or arrival_day, "from_origin": False})
-    origin = values["origin"]
-    entered = values.get("entered_country_at")
-    entry_port = values.get("entry_port")
-    if origin and not any(s["area"] == origin for s in stops):
-        # the origin is always part of the travel history the rules read (旅居史)
-        last = rf.local_date(entered) if entered and places.is_abroad(origin) else arrival_day
-        first = min(last, arrival_day)
-        stops.append({"area": origin, "start": first, "end": first, "from_origin": True})
-    if entry_port and entered and not any(s["area"] == entry_port for s in stops):
-        stops.append(
-            {"area": entry_port, "start": rf.local_date(entered), "end": arrival_day, "from_origin": True}
-        )
-    return stops
 
 
 # --- writing declarations ----------------------------------------------------------------------
@@ -543,12 +296,7 @@ def declare_for_new_person(
 
 
 def _find_person(person_data: IdentityInput) -> Person | None:
-    try:
-        number = identity.normalise_document(person_data.doc_type, person_data.id_number)
-    except identity.InvalidIdentity as exc:
-        raise DeclarationError(
-            exc.code, exc.message, "doc_type" if exc.code == "document_type" else "id_number"
-        )
+    number = _document(person_data)
     return Person.objects.filter(id_number_bidx=people.document_index(number), status=Status.ACTIVE).first()
 
 
@@ -613,23 +361,9 @@ def declare_public(
     now = at or timezone.now()
     if actor.user is not None:
         actor = Actor(user=None, via="public", ip=actor.ip)
-    if not person_data.phone:
-        raise DeclarationError(
-            "phone_missing", _("Give a phone number so that your community can reach you."), "phone"
-        )
-    try:
-        phone = identity.normalise_phone(person_data.phone)
-    except identity.InvalidIdentity as exc:
-        raise DeclarationError(exc.code, exc.message, "phone")
-    if data.kind == Kind.DEPARTURE and not data.division_code:
-        raise DeclarationError(
-            "division_unknown", _("Choose the community or grid cell where you live."), "division_code"
-        )
-    cleaned = validate(data, now=now)
-    division_code = _local_division(data.division_code, "division_code")
+    phone, cleaned, division_code = check_public(person_data, data, now=now)
     cleaned["values"]["point_to_point_hosting"] = False  # only the host unit may state it
     cleaned["values"]["host_unit_id"] = None
-    people.clean_name(person_data.name)
     for _attempt in range(2):
         person = _find_person(person_data)
         confirmed = True

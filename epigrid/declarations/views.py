@@ -137,10 +137,7 @@ def declaration_new(request):
                         actor=actor, person_data=identity_form.to_input(), data=form.to_input(stops)
                     )
             except DomainError as exc:
-                if (exc.field or "").startswith("stops"):
-                    stop_errors.append(exc.message)
-                else:
-                    apply_error([f for f in (identity_form, form) if f is not None], exc, form)
+                apply_error([f for f in (identity_form, form) if f is not None], exc, form, stop_errors)
             else:
                 messages.success(request, _("The declaration was recorded."))
                 if visible_to(request.user, Declaration.objects.filter(pk=declaration.pk)).exists():

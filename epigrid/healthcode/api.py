@@ -132,6 +132,10 @@ class VerifyOut(Schema):
     online: Literal["current", "stale", "revoked", "unknown_code", "not_checked"]
     stale: bool | None = Field(None, description="the colour changed since the token was issued")
     current_colour: str | None = None
+    holder: str | None = Field(None, description="the holder's name masked (李*新), for staff who may scan")
+    action: dict | None = Field(
+        None, description="red or yellow: what the holder must do (the measures in force), zh-hans and en"
+    )
     person: PersonRef | None = Field(None, description="only for staff who may view the person")
     reasons: list[dict] | None = None
     requirements: list[str] | None = None

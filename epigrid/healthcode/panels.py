@@ -49,6 +49,7 @@ def self_panel(request, person):
             "code": code,
             "colour_name": labels.colour_name(code.colour, language),
             "reasons": labels.reason_rows(code.reasons, language),
+            "release": code.release_text(language),
             "url": reverse("healthcode:my_code", args=[token]),
         },
     )

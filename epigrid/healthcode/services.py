@@ -412,7 +412,8 @@ def verify_online(token: str, *, viewer=None, at: datetime | None = None) -> dic
     """Offline verification plus freshness: whether the person's colour changed since the token
     was issued (`stale`), and the current colour for staff who may scan. Staff who may view
     the person (HEALTHCODE_VIEW and the person in their scope) also get the reasons and the
-    name; checkpoint and venue staff (HEALTHCODE_SCAN) never get the name.
+    name; checkpoint and venue staff (HEALTHCODE_SCAN) get the name masked and, for red and
+    yellow, the action in force (`holder.py`), never the full name or a document number.
 
     `online` says what the lookup found: `current`, `stale`, `revoked` (the record was merged),
     `unknown_code` (signed by us, but no such code here), or `not_checked` (the signature did
@@ -449,7 +450,10 @@ def verify_online(token: str, *, viewer=None, at: datetime | None = None) -> dic
     out["online"], out["stale"] = ("stale" if stale else "current"), stale
     perms = viewer.permissions if viewer is not None and viewer.is_authenticated else frozenset()
     if Perm.HEALTHCODE_SCAN in perms or Perm.HEALTHCODE_VIEW in perms:
+        from epigrid.healthcode.holder import holder_for_checkpoint
+
         out["current_colour"] = colour
+        out.update(holder_for_checkpoint(person_id, colour))  # the masked name, the action
     if Perm.HEALTHCODE_VIEW in perms:
         from epigrid.accounts.scoping import division_in_scope
 

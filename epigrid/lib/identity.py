@@ -136,5 +136,16 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * max(len(phone) - 7, 1) + phone[-4:]
 
 
+def mask_name(name: str) -> str:
+    """`李*新`, `王*`, `Z*******n`: the first and last character of the name (the family name of
+    a two-character name), enough for a checkpoint to see the code is the holder's own."""
+    value = "".join(str(name or "").split())
+    if len(value) <= 1:
+        return "*" * len(value)
+    if len(value) == 2:
+        return value[0] + "*"
+    return value[0] + "*" * (len(value) - 2) + value[-1]
+
+
 def age_on(birth: date, on: date) -> int:
     return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from epigrid.accounts.scoping import visible_to
@@ -9,16 +10,19 @@ from epigrid.regions.models import Division, Level
 def division_choices(
     user, min_level: int = Level.COUNTY, max_level: int = Level.GRID
 ) -> list[tuple[str, str]]:
-    """Divisions a user may file people under, most specific last, labelled with their path."""
+    """Divisions a user may file people under, most specific last, labelled with their path in
+    the page's language."""
     rows = visible_to(user, Division.objects.filter(level__gte=min_level, level__lte=max_level)).order_by(
         "code"
     )
     rows = rows[:3000]
-    names = {d.code: d.name_zh for d in rows}
+    language = get_language() or "zh-hans"
+    names = {d.code: d.name_for(language) for d in rows}
     choices = []
     for d in rows:
         parent_name = names.get(d.parent_id, "")
-        label = f"{parent_name} {d.name_zh}".strip() if d.level >= Level.COMMUNITY else d.name_zh
+        name = names[d.code]
+        label = f"{parent_name} {name}".strip() if d.level >= Level.COMMUNITY else name
         choices.append((d.code, f"{label} ({d.code})"))
     return choices
 

@@ -22,11 +22,17 @@ def _apply_form_error(form, exc: DomainError):
 
 
 def label_divisions(persons) -> None:
-    """Community and grid names for a page of people, in one query."""
+    """Community and grid names for a page of people, in the page's language, in one query."""
+    from django.utils.translation import get_language
+
     from epigrid.regions.models import Division
 
     codes = {p.division_code for p in persons} | {p.division_code[:12] for p in persons}
-    names = dict(Division.objects.filter(code__in=codes).values_list("code", "name_zh"))
+    language = get_language() or "zh-hans"
+    names = {
+        d.code: d.name_for(language)
+        for d in Division.objects.filter(code__in=codes).only("code", "name_zh", "name_en")
+    }
     for p in persons:
         p.division_label = names.get(p.division_code) or names.get(p.division_code[:12], "")
 

@@ -5,13 +5,43 @@ a line per four-digit suffix (`  0583 county="[1989-]昆山市"`). Suffix `xx00`
 prefecture-level division, `0000` repeats a municipality's name. A name may carry validity
 years (`[1989-]`, `[1983-1989]`) and a code may have held several names over time
 (`[1983-1999]郊区,[2000-]滨湖区`). Nothing below county level is in it.
+
+The file is compiled from the Chinese Wikipedia, where some names are in traditional
+characters (`香港特別行政區`, `加格達奇區`). The mainland's tables write them in simplified
+characters, and so does this reader (`simplified`).
 """
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 
 _NAME = re.compile(r"^(?:\[(\d{4})?-(\d{4})?\])?(.+)$")
+
+
+@lru_cache(maxsize=1)
+def _t2s():
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def _is_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def simplified(name: str) -> str:
+    """The name in simplified characters. Only characters outside GB 2312 (the simplified set)
+    are converted, one by one: a converter run over a whole name would also turn characters
+    that are right as they are (`乾安县` would become `干安县`), and rare simplified characters
+    outside GB 2312 (`埇桥区`, `硚口区`) come back unchanged."""
+    if all(_is_gb2312(ch) for ch in name):
+        return name
+    return "".join(ch if _is_gb2312(ch) else _t2s().convert(ch) for ch in name)
 
 
 @dataclass
@@ -40,6 +70,7 @@ def _parse_names(raw: str) -> tuple[str, int | None, int | None, list[dict], lis
         if not match:
             continue
         start, end, name = match.groups()
+        name = simplified(name)
         periods.append({"name": name, "from": int(start) if start else None, "to": int(end) if end else None})
     # the latest period names the division; earlier names are kept for history and old IDs
     periods.sort(key=lambda p: (p["to"] is None, p["to"] or 0, p["from"] or 0))
@@ -62,7 +93,7 @@ def read_table() -> list[DivisionRecord]:
             continue
         if not line.startswith(" "):
             code2, rest = line.split(" ", 1)
-            name = rest.split('"')[1]
+            name = simplified(rest.split('"')[1])
             province = code2
             records[code2 + "0000"] = DivisionRecord(
                 code2 + "0000", 1, None, name, None, None, [], [(None, None)]

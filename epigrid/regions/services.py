@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.lib.errors import DomainError
 from epigrid.lib.names import english_division_name, pinyin
+from epigrid.regions.english import english_name
 from epigrid.regions.gbt2260 import read_table
 from epigrid.regions.models import CODE_LENGTH, Division, Level, scope_prefix
 
@@ -28,7 +29,7 @@ def load_country(*, actor: Actor) -> int:
             prefix=scope_prefix(r.code, r.level),
             name_zh=r.name,
             name_pinyin=pinyin(r.name),
-            name_en=english_division_name(r.name),
+            name_en=english_name(r.code, r.name),
             valid_from=r.valid_from,
             valid_to=r.valid_to,
             former_names=r.former_names,

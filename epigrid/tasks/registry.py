@@ -3,9 +3,10 @@
     register_source("verification", link=lambda task: reverse(...), complete_here=False)
 
 `link(task)` gives the page where the work is done (shown on the task), `complete_here` says
-whether "My tasks" may complete it directly. Tasks of a source nobody registered are shown
-with their texts only and completed on the page of what they are about. Registration happens
-in the app's `AppConfig.ready()`; `tasks` never imports the apps above it.
+whether "My tasks" may complete it directly; `action` says what to do there and `action_label`
+names the button that leads to it, for a task completed elsewhere. Tasks of a source nobody
+registered are shown with their texts only and completed on the page of what they are about.
+Registration happens in the app's `AppConfig.ready()`; `tasks` never imports the apps above it.
 """
 
 from collections.abc import Callable
@@ -18,15 +19,23 @@ class TaskSource:
     link: Callable | None = None
     complete_here: bool = False
     label: str = ""
+    action: str = ""
+    action_label: str = ""
 
 
 _SOURCES: dict[str, TaskSource] = {}
 
 
 def register_source(
-    name: str, *, link: Callable | None = None, complete_here: bool = False, label: str = ""
+    name: str,
+    *,
+    link: Callable | None = None,
+    complete_here: bool = False,
+    label: str = "",
+    action: str = "",
+    action_label: str = "",
 ) -> None:
-    _SOURCES[name] = TaskSource(name, link, complete_here, label)
+    _SOURCES[name] = TaskSource(name, link, complete_here, label, action, action_label)
 
 
 def source_of(name: str) -> TaskSource:

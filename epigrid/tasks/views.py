@@ -15,7 +15,7 @@ from epigrid.lib.errors import DomainError
 from epigrid.regions.models import Division
 from epigrid.tasks import services
 from epigrid.tasks.models import Task
-from epigrid.tasks.registry import link_of
+from epigrid.tasks.registry import link_of, source_of
 
 PAGE = 200
 
@@ -36,6 +36,8 @@ def _decorate(tasks, now, language):
         task.outcome_label = services.OUTCOMES.get(task.outcome, task.outcome)
         task.link = link_of(task)
         task.completable = services.completable_here(task)
+        source = source_of(task.source_type)
+        task.action, task.action_label = source.action, source.action_label
     return tasks
 
 

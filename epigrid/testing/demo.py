@@ -9,6 +9,7 @@ the demo logins exist. It runs once: a second call finds the lab and leaves ever
 from __future__ import annotations
 
 import random
+import re
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -58,6 +59,15 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
     return {"created": True, "lab": str(lab.pk), "points": len(points), **counts}
 
 
+def _address_in(town: str, address: str) -> str:
+    """The point's address in its own town: the demo city gives units a street in any town, and
+    a health centre's sampling point must lie in the town it is named after."""
+    if town in address:
+        return address
+    street = re.sub(r"^昆山市[^\d路街道镇]*?(?:街道|镇)", "", address or "")
+    return f"昆山市{town}{street}"
+
+
 def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[SamplingPoint]:
     towns = {d.name_zh: d for d in Division.objects.filter(level=Level.TOWN, code__startswith=CITY)}
     opened = (at - timedelta(days=60)).date()
@@ -79,7 +89,7 @@ def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[S
                     kind=kind,
                     name=f"{unit.name}采样点",
                     unit_id=unit.pk,
-                    address=unit.address or f"昆山市{town.name_zh}",
+                    address=_address_in(town.name_zh, unit.address),
                     division_code=town.code,
                     latitude=round(lat, 5),
                     longitude=round(lon, 5),

@@ -25,7 +25,10 @@ def team_api(persona, client_for):
 def _error(response, status):
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"code", "message", "field"} and body["message"]
+    # several errors at once add `errors`, the first of them in code, message and field
+    assert set(body) - {"errors"} == {"code", "message", "field"} and body["message"]
+    if "errors" in body:
+        assert body["errors"][0] == {k: body[k] for k in ("code", "message", "field")}
     return body
 
 

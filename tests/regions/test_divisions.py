@@ -1,5 +1,9 @@
 """Divisions (R1.2): the GB/T 2260 table as python-stdnum ships it, and the demo city below."""
 
+import pytest
+
+from epigrid.lib.names import english_division_name
+from epigrid.regions.english import OFFICIAL, english_name
 from epigrid.regions.gbt2260 import read_table
 from epigrid.regions.models import Division, Level
 from epigrid.regions.services import ancestors
@@ -67,3 +71,128 @@ def test_the_division_api_is_public_and_searchable(client, world):
     found = client.get("/api/v1/divisions", {"q": "kunshan"}).json()
     assert found[0]["code"] == "320583"
     assert client.get("/api/v1/divisions/320583").json()["name_en"] == "Kunshan City"
+
+
+# --- names (issue 10 item 15) ---------------------------------------------------------------
+
+# Official English names of provincial-level and prefecture-level divisions, where romanising
+# the Chinese name would be wrong (R1.2: divisions are shown by name in both languages).
+OFFICIAL_ENGLISH = [
+    ("110000", "Beijing Municipality"),
+    ("140000", "Shanxi Province"),
+    ("610000", "Shaanxi Province"),
+    ("150000", "Inner Mongolia Autonomous Region"),
+    ("450000", "Guangxi Zhuang Autonomous Region"),
+    ("540000", "Xizang Autonomous Region"),
+    ("640000", "Ningxia Hui Autonomous Region"),
+    ("650000", "Xinjiang Uygur Autonomous Region"),
+    ("710000", "Taiwan Province"),
+    ("810000", "Hong Kong SAR"),
+    ("820000", "Macao SAR"),
+    ("150100", "Hohhot City"),
+    ("150200", "Baotou City"),
+    ("150300", "Wuhai City"),
+    ("150400", "Chifeng City"),
+    ("150500", "Tongliao City"),
+    ("150600", "Ordos City"),
+    ("150700", "Hulunbuir City"),
+    ("150800", "Bayannur City"),
+    ("150900", "Ulanqab City"),
+    ("152200", "Hinggan League"),
+    ("152500", "Xilingol League"),
+    ("152900", "Alxa League"),
+    ("540100", "Lhasa City"),
+    ("540200", "Xigaze City"),
+    ("540300", "Qamdo City"),
+    ("540400", "Nyingchi City"),
+    ("540600", "Nagqu City"),
+    ("542500", "Ngari Prefecture"),
+    ("650100", "Urumqi City"),
+    ("650200", "Karamay City"),
+    ("650400", "Turpan City"),
+    ("650500", "Hami City"),
+    ("652300", "Changji Hui Autonomous Prefecture"),
+    ("652700", "Bortala Mongol Autonomous Prefecture"),
+    ("652800", "Bayingolin Mongol Autonomous Prefecture"),
+    ("652900", "Aksu Prefecture"),
+    ("653000", "Kizilsu Kirgiz Autonomous Prefecture"),
+    ("653100", "Kashgar Prefecture"),
+    ("653200", "Hotan Prefecture"),
+    ("654000", "Ili Kazak Autonomous Prefecture"),
+    ("654200", "Tacheng Prefecture"),
+    ("654300", "Altay Prefecture"),
+    ("222400", "Yanbian Korean Autonomous Prefecture"),
+    ("513200", "Aba Tibetan and Qiang Autonomous Prefecture"),
+    ("513300", "Garze Tibetan Autonomous Prefecture"),
+    ("513400", "Liangshan Yi Autonomous Prefecture"),
+    ("632600", "Golog Tibetan Autonomous Prefecture"),
+    ("632800", "Haixi Mongol and Tibetan Autonomous Prefecture"),
+    ("522600", "Qiandongnan Miao and Dong Autonomous Prefecture"),
+    ("532500", "Honghe Hani and Yi Autonomous Prefecture"),
+    ("533100", "Dehong Dai and Jingpo Autonomous Prefecture"),
+    ("433100", "Xiangxi Tujia and Miao Autonomous Prefecture"),
+    ("230100", "Harbin City"),
+    ("230200", "Qiqihar City"),
+    ("140400", "Changzhi City"),
+    ("141100", "Lüliang City"),
+    ("211300", "Chaoyang City"),
+    ("411100", "Luohe City"),
+    ("610100", "Xi'an City"),
+    ("360800", "Ji'an City"),
+    ("530800", "Pu'er City"),
+    ("320583", "Kunshan City"),
+]
+
+
+@pytest.mark.parametrize(("code", "english"), OFFICIAL_ENGLISH)
+def test_it_gives_divisions_their_official_english_names(code, english):
+    record = {r.code: r for r in read_table()}[code]
+    assert english_name(code, record.name) == english
+
+
+def test_it_stores_the_official_english_names(world):
+    codes = [code for code, _english in OFFICIAL_ENGLISH]
+    stored = dict(Division.objects.filter(code__in=codes).values_list("code", "name_en"))
+    assert stored == dict(OFFICIAL_ENGLISH)
+
+
+def test_it_keeps_every_official_name_to_the_division_it_was_written_for():
+    records = {r.code: r for r in read_table()}
+    for code, (name_zh, _english) in OFFICIAL.items():
+        assert code in records and records[code].name == name_zh, code
+
+
+def test_it_writes_the_names_of_the_table_in_simplified_characters():
+    # GB 2312 is the simplified set; these few simplified characters of place names lie outside it
+    rare = set("沚埇瀍浉硚猇埗鄠")
+    for record in read_table():
+        for name in [record.name, *(f["name"] for f in record.former_names)]:
+            odd = {ch for ch in name if ch not in rare and not _gb2312(ch)}
+            assert not odd, (record.code, name)
+
+
+def _gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize(
+    ("name_zh", "english"),
+    [
+        ("西安市", "Xi'an City"),
+        ("延边朝鲜族自治州", "Yanbian Korean Autonomous Prefecture"),
+        ("金平苗族瑶族傣族自治县", "Jinping Miao, Yao and Dai Autonomous County"),
+        ("鄂伦春自治旗", "Oroqen Autonomous Banner"),
+        ("瀍河回族区", "Chanhe Hui District"),
+        ("长阳土家族自治县", "Changyang Tujia Autonomous County"),
+        ("长子县", "Zhangzi County"),
+        ("省直辖县级行政单位", "County-level divisions under the province"),
+        ("市辖区", "Municipal Districts"),
+        ("亭林街道", "Tinglin Subdistrict"),
+    ],
+)
+def test_it_romanises_other_names_by_the_rules_of_pinyin_for_places(name_zh, english):
+    assert english_division_name(name_zh) == english

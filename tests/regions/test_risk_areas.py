@@ -187,7 +187,11 @@ def test_the_public_page_lists_the_areas_by_level_in_both_languages_without_sign
     en = client.get("/regions/risk-areas/?lang=en")
     text = en.content.decode()
     assert en.context["language"] == "en"
-    assert "Fengtai District, Beijing City" in text and "Hubei Province" in text and "United States" in text
+    assert (
+        "Fengtai District, Beijing Municipality" in text
+        and "Hubei Province" in text
+        and "United States" in text
+    )
 
 
 def test_the_public_page_is_rate_limited(world, client, ratelimit_clock):

@@ -20,6 +20,14 @@
     return code;
   }
 
+  // Taiwan, Hong Kong and Macao are stored by their ISO codes (their arrivals are managed as
+  // arrivals from outside the mainland) and listed among the provinces by their GB/T 2260 codes
+  var OUTSIDE_MAINLAND = { TW: "710000", HK: "810000", MO: "820000" };
+
+  function outsideMainland(code) {
+    return !!OUTSIDE_MAINLAND[code] || /^(71|81|82)/.test(code || "");
+  }
+
   function countries() {
     var node = document.getElementById("countries-data");
     return node ? JSON.parse(node.textContent) : [];
@@ -33,6 +41,7 @@
     var depth = parseInt(box.dataset.depth || "3", 10);
     var withCountries = box.dataset.countries === "1";
     var wanted = (input.value || "").trim();
+    if (OUTSIDE_MAINLAND[wanted.toUpperCase()]) wanted = OUTSIDE_MAINLAND[wanted.toUpperCase()];
     var selects = [];
     box.classList.add("js");
 
@@ -97,8 +106,10 @@
       var on = abroad && abroad.checked;
       part.hidden = part.dataset.whenAbroad === "1" ? !on : on;
     });
+    var origin = form.querySelector("input[name=origin]");
+    var fromOutside = origin && !(abroad && abroad.checked) && outsideMainland(origin.value.trim().toUpperCase());
     Array.prototype.forEach.call(form.querySelectorAll("[data-overseas]"), function (part) {
-      part.hidden = !((abroad && abroad.checked) || (entered && entered.checked));
+      part.hidden = !((abroad && abroad.checked) || (entered && entered.checked) || fromOutside);
     });
   }
 

@@ -26,6 +26,28 @@ const els = {
   cameraState: document.getElementById("hc-camera-state"),
 };
 
+// Times in Beijing time whatever zone the device is set to: the staff compare them with the
+// code's own page and with the rules' times, which are China time
+const BEIJING = new Intl.DateTimeFormat("en-CA", {
+  timeZone: "Asia/Shanghai",
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+function beijingTime(date) {
+  const part = Object.fromEntries(BEIJING.formatToParts(date).map((p) => [p.type, p.value]));
+  return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`;
+}
+
+function lang() {
+  return document.documentElement.lang === "en" ? "en" : "zh-hans";
+}
+
 let trust = null;
 let lastToken = null;
 let lastAt = 0;
@@ -56,7 +78,9 @@ async function loadKeys() {
   trust = await loadTrustList(doc);
   const issuers = [...trust.issuers.keys()].join(", ");
   els.keysState.textContent =
-    from === "network" ? `${root.dataset.textKeysLoaded} ${issuers}` : `${root.dataset.textKeysCached} ${from} (${issuers})`;
+    from === "network"
+      ? `${root.dataset.textKeysLoaded} ${issuers}`
+      : `${root.dataset.textKeysCached} ${beijingTime(new Date(from))} (${issuers})`;
   root.dataset.keysReady = "true";
 }
 
@@ -96,6 +120,8 @@ async function checkOnline(token, offline) {
   } catch (error) {
     els.online.textContent = texts.online.offline;
     els.result.dataset.online = "offline";
+    // the token carries no name: the holder is known only to the server
+    appendRows([[root.dataset.textHolder, root.dataset.textHolderOffline]]);
     return;
   }
   if (token !== lastToken) return; // a newer scan is on screen
@@ -114,24 +140,25 @@ async function checkOnline(token, offline) {
     show("invalid", texts.reasons.malformed, texts.online[answer.online]);
   }
   const rows = [];
+  if (answer.holder) rows.push([root.dataset.textHolder, answer.holder]);
+  if (answer.action) rows.push([root.dataset.textAction, answer.action[lang()]]);
   if (answer.person) rows.push([root.dataset.textName, answer.person.name]);
   if (answer.reasons) {
-    const lang = document.documentElement.lang === "en" ? "en" : "zh-hans";
-    rows.push([root.dataset.textReasons, answer.reasons.map((r) => `${r[lang]} (${r.rule})`).join("; ")]);
+    rows.push([root.dataset.textReasons, answer.reasons.map((r) => `${r[lang()]} (${r.rule})`).join("; ")]);
   }
   if (answer.requirements && answer.requirements.length) rows.push([root.dataset.textClauses, answer.requirements.join(", ")]);
-  if (answer.release) {
-    const lang = document.documentElement.lang === "en" ? "en" : "zh-hans";
-    rows.push([root.dataset.textRelease, answer.release[lang]]);
-  }
-  if (rows.length) {
-    for (const [name, value] of rows) {
-      const dt = document.createElement("dt");
-      dt.textContent = name;
-      const dd = document.createElement("dd");
-      dd.textContent = value;
-      els.details.append(dt, dd);
-    }
+  if (answer.release) rows.push([root.dataset.textRelease, answer.release[lang()]]);
+  appendRows(rows);
+}
+
+function appendRows(rows) {
+  for (const [name, value] of rows) {
+    if (value === null || value === undefined || value === "") continue;
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = value;
+    els.details.append(dt, dd);
   }
 }
 
@@ -164,7 +191,7 @@ async function check(token) {
     [root.dataset.textCheck, texts.reasons[result.reason] || result.reason],
     [root.dataset.textShown, result.colour ? texts.colours[result.colour] : ""],
     [root.dataset.textIssuer, result.issuer],
-    [root.dataset.textExpires, result.expires ? result.expires.toLocaleTimeString() : ""],
+    [root.dataset.textExpires, result.expires ? beijingTime(result.expires) : ""],
   ]);
   if (result.colour) await checkOnline(token, result);
 }
