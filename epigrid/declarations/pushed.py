@@ -57,6 +57,7 @@ from epigrid.lib.sql import any_of, asynchronous_commit
 from epigrid.people.models import Person, Status
 from epigrid.people.services import DOCUMENT_INDEX, PHONE_INDEX
 from epigrid.rules.services import reassess_many
+from epigrid.tasks.due import due_time
 from epigrid.tasks.services import TaskSpec, open_tasks_bulk
 
 ROW_ID_FIELD = "pushed_row.id_number"
@@ -642,7 +643,10 @@ def _commit_batch(pushed: PushedList, actor: Actor, now: datetime) -> bool:
         )
         if not rows:
             return False
-        due = pushed.received_at + timedelta(hours=pushed.due_hours)
+        # the list's hours count from its receipt, or from this commit when it comes later
+        # (a resumed commit): no row's check is overdue when it reaches its community
+        window = timedelta(hours=pushed.due_hours)
+        due = due_time(pushed.received_at + window, now, window)
         origins = {r["origin"] for r in rows if r["origin"]}
         labels = (places.place_labels(origins, "zh-hans"), places.place_labels(origins, "en"))
         task_rows, specs = [], []
@@ -679,6 +683,7 @@ def _commit_batch(pushed: PushedList, actor: Actor, now: datetime) -> bool:
                     division_code=r["division_code"],
                     assignee=assignee,
                     due_at=due,
+                    within=window,
                     person_id=r["person_id"],
                     unit_id=r["unit_id"],
                     source_type="verification",

@@ -51,10 +51,12 @@ from epigrid.people import services as people
 from epigrid.people.models import Person, Status
 from epigrid.rules import facts as rf
 from epigrid.rules.services import reassess_many
+from epigrid.tasks.due import due_time
 from epigrid.tasks.models import Assignee, Task, TaskStatus
 from epigrid.tasks.services import TaskSpec, cancel_for_source, close_task, open_task
 
 VERIFY_HOURS = 24  # a tip or an unconfirmed declaration is checked within a day
+VERIFY_WINDOW = timedelta(hours=VERIFY_HOURS)
 TASK_SOURCE = "verification"
 
 TIP_PHONE_FIELD = "tip.subject_phone"
@@ -158,6 +160,7 @@ def _open_return_watch(*, actor: Actor, declaration: Declaration, now: datetime)
             division_code=person.division_code,
             assignee=Assignee.GRID_WORKER,
             due_at=due,
+            within=timedelta(days=1),
             person_id=person.pk,
             source_type="declaration",
             source_id=str(declaration.pk),
@@ -489,6 +492,7 @@ def _mirror_spec(task: VerificationTask, texts: dict) -> TaskSpec:
         division_code=task.division_code,
         assignee=task.assignee,
         due_at=task.due_at,
+        within=VERIFY_WINDOW,
         person_id=task.person_id,
         unit_id=task.unit_id,
         source_type=TASK_SOURCE,
@@ -776,7 +780,9 @@ def route_verification(
         old = task.division_code
         task.division_code = division_code
         task.assignee = assignee_for(division_code)
-        task.save(update_fields=["division_code", "assignee"])
+        # the community it reaches gets its day for the check, as its task does (tasks/due.py)
+        task.due_at = due_time(task.due_at, now, VERIFY_WINDOW)
+        task.save(update_fields=["division_code", "assignee", "due_at"])
         mirror = (
             Task.objects.filter(source_type=TASK_SOURCE, source_id=str(task.pk))
             .order_by("-created_at")
@@ -795,7 +801,7 @@ def route_verification(
             object_type="verification_task",
             object_id=task.pk,
             division_code=division_code,
-            fields=["division_code"],
+            fields=["division_code", "due_at"],
             note=f"routed from {old}",
         )
     return task

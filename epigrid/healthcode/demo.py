@@ -3,8 +3,9 @@
 `epigrid demo` calls `demo_links(base_url)` after building the city. People who already have
 each colour (from declarations, test results or cases the demo loaded) are used first. While
 no fact producer in the demo gives anyone a yellow or red colour, one person is given a demo
-situation for each: a fever at the latest health check (yellow, `colour/fever-or-respiratory-
-symptoms`) and a close contact's exposure three days ago (red, `colour/close-contact`). Those
+situation for each: a cough and a sore throat without fever at the latest health check (yellow,
+`colour/fever-or-respiratory-symptoms`; a fever would be red, since NA182-3 isolates a fever not
+yet excluded) and a close contact's exposure three days ago (red, `colour/close-contact`). Those
 facts come from a facts source that lives only in the process that called `demo_links`; they
 go through `rules.services.reassess` like any fact, so the colours, reasons, measures and
 tasks are the real ones. A later reassessment of those two people in another process (the
@@ -43,7 +44,9 @@ def _scenario(colour: str, now) -> dict:
     if colour == "yellow":
         return {
             "health_check": HealthCheck(
-                checked_at=now - timedelta(hours=2), temperature=37.9, symptoms=frozenset({"fever", "cough"})
+                checked_at=now - timedelta(hours=2),
+                temperature=36.8,
+                symptoms=frozenset({"cough", "sore_throat"}),
             )
         }
     return {

@@ -13,7 +13,9 @@ How one evaluation runs:
    missed for an advance report; unscheduled when the event is not on record);
 4. a rule whose measures are all finished and whose colour is released is "spent": it stays
    in the trace but adds nothing, so old arrivals stop cluttering decisions;
-5. the colour comes from the highest-priority colour-setting rules, worst colour first.
+5. the colour comes from the highest-priority colour-setting rules, worst colour first;
+6. the measures that run hold it at their floor: red while an isolation runs, at least yellow
+   under health monitoring, unless a pack states an exception (`colour_floor.py`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from datetime import date, datetime, timedelta
 
 import orjson
 
+from .colour_floor import COLOUR_SEVERITY, RUNNING_STATES, hold
 from .conditions import TEST_FAMILIES, Ctx
 from .facts import CHINA_TZ, Facts, start_of_day
-from .packs import COLOUR_SEVERITY, MeasureSpec, Pack, Rule, RuleSet, packs_in_force, rule_set
+from .packs import MeasureSpec, Pack, Rule, RuleSet, packs_in_force, rule_set
 
 # States after which a measure asks nothing more of anyone.
 FINISHED_STATES = frozenset({"ended", "satisfied", "missed"})
@@ -295,6 +298,7 @@ def evaluate(
     dropped_by: dict[int, int] = {}
     measures: list[Measure] = []
     candidates: list[tuple[Rule, datetime | None]] = []
+    held: list[tuple[Rule, MeasureSpec, Measure]] = []
     for i, ok in enumerate(matched):
         if not ok:
             continue
@@ -303,6 +307,7 @@ def evaluate(
             continue
         rule = rules[i]
         built = []
+        holding = []
         for spec in rule.measures:
             blocker = _blocker(rules, blockers, rule, spec.kind)
             if blocker is not None:
@@ -315,7 +320,10 @@ def evaluate(
                     "from_rules": sorted(rules[j].id for j, by in suppressed.items() if by == i),
                     "measures": list(rule.override_measures),
                 }
-            built.append(_measure(spec, rule, ctx, extra))
+            measure = _measure(spec, rule, ctx, extra)
+            built.append(measure)
+            if spec.floor is not None and measure.state in RUNNING_STATES:
+                holding.append((rule, spec, measure))
         release_at = None
         released = False
         if rule.colour is not None and rule.colour.release_days is not None:
@@ -332,10 +340,13 @@ def evaluate(
             continue
         outcomes[i] = _APPLIED
         measures.extend(built)
+        held.extend(holding)
         if rule.colour is not None and not released:
             candidates.append((rule, release_at))
 
     colour = _colour(candidates)
+    if held:
+        colour = hold(colour, held)
     next_review = _next_review(ctx, measures, colour)
     failed: dict[int, list[str]] = {}
     if why_not:

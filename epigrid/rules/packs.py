@@ -13,7 +13,8 @@ Several packs in force at once (`packs_in_force`) combine into a `RuleSet`:
   given kinds from other rules, but only rules of strictly lower `priority`, so overriding can
   never go round in a circle;
 - the colour comes from the matching colour-setting rules of the highest priority, the worst
-  colour among them (the colour pack in force everywhere gives the default classes).
+  colour among them (the colour pack in force everywhere gives the default classes); the
+  measures in force then hold it at their floor (`colour_floor.py`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 import yaml
 
 from .clauses import KNOWN_CLAUSES
+from .colour_floor import compile_floor
 from .conditions import (
     EVENTS,
     TEST_FAMILIES,
@@ -95,7 +97,8 @@ MEASURE_PARAMS: dict[str, dict[str, tuple[bool, object]]] = {
 MEASURE_KINDS = tuple(MEASURE_PARAMS)
 DEFAULT_TEST_DUE_HOURS = 12  # NA182-2.5.1, XC-3.3: results within 12 hours
 DEFAULT_FROM = ("arrival", "travel_end")
-COLOUR_SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+# Keys every measure takes besides its kind's own (docs/rules.md, "Measures").
+_COMMON_MEASURE_KEYS = ("kind", "from", "offset_days", "task_due_hours", "code_colour")
 
 _PACK_KEYS = {"id", "version", "title", "source", "jurisdiction", "valid_from", "valid_to", "rules", "notes"}
 _SOURCE_KEYS = {"document", "number", "issuer", "date"}
@@ -126,6 +129,10 @@ class MeasureSpec:
     params: Mapping[str, object]
     anchors: tuple[str, ...]
     offset_days: int
+    # The colour this measure holds the code at while it runs, and the clauses of the pack's
+    # exception when it is lower than the default (colour_floor.py).
+    floor: str | None = None
+    floor_clauses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,11 +258,11 @@ def _compile_measure(raw) -> MeasureSpec:
     if kind not in MEASURE_PARAMS:
         raise ConditionError(f"unknown measure kind {kind!r}; known: {list(MEASURE_KINDS)}")
     spec = MEASURE_PARAMS[kind]
-    unknown = set(raw) - set(spec) - {"kind", "from", "offset_days"}
+    unknown = set(raw) - set(spec) - set(_COMMON_MEASURE_KEYS)
     if unknown:
         raise ConditionError(
             f"measure {kind}: unknown parameter(s) {sorted(unknown)}; "
-            f"allowed: {sorted(spec) + ['from', 'offset_days']}"
+            f"allowed: {sorted(spec) + list(_COMMON_MEASURE_KEYS[1:])}"
         )
     params: dict[str, object] = {}
     for name, (required, check) in spec.items():
@@ -274,11 +281,17 @@ def _compile_measure(raw) -> MeasureSpec:
         params.setdefault("home_self_isolation", False)
     if kind == "quarantine":
         params.setdefault("place", "destination")
+    # only when the pack sets it: a default in params would change every stored fingerprint
+    if "task_due_hours" in raw:
+        params["task_due_hours"] = _positive_int(f"measure {kind}: task_due_hours", raw["task_due_hours"])
+    floor, floor_clauses, exception = compile_floor(kind, params, raw.get("code_colour"))
+    if exception is not None:
+        params["code_colour"] = exception
     anchors = _events(f"measure {kind}: from", raw["from"]) if "from" in raw else DEFAULT_FROM
     offset = raw.get("offset_days", 0)
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
         raise ConditionError(f"measure {kind}: offset_days must be a whole number ≥ 0, got {offset!r}")
-    return MeasureSpec(kind, params, anchors, offset)
+    return MeasureSpec(kind, params, anchors, offset, floor, floor_clauses)
 
 
 def _compile_colour(raw) -> ColourSpec:

@@ -5,7 +5,7 @@
   function serves both a single reassessment and a bulk run of a million people.
 - Measure handlers: an app that acts on a measure kind (testing turns `test` into an order)
   registers what to do when such measures open and close. Kinds without a handler get the
-  default: a task for the grid worker with the measure's due time.
+  default: a task for the grid worker, due within its time to act (`task_due.py`).
 - Decision listeners: the health code records colour changes.
 Registration happens in each app's `AppConfig.ready()`.
 """

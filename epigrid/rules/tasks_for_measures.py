@@ -1,12 +1,15 @@
-"""The default handler of a measure: a task for the grid worker of the person's division, due
-when the measure is (a test's due time) or when it starts, so "work reaches the person who
-must do it" (R10.1, KS10-13). Closed measures cancel their open tasks."""
+"""The default handler of a measure: a task for the grid worker of the person's division, so
+"work reaches the person who must do it" (R10.1, KS10-13), due when the time to act on it runs
+out (`task_due.py`: the pack's `task_due_hours` or the kind's default after the later of the
+measure's start and the task's creation), never at the measure's start. Closed measures cancel
+their open tasks."""
 
 from datetime import datetime
 
 from epigrid.accounts.audit import record_many
 from epigrid.lib.sql import any_of
 from epigrid.rules.engine import measure_label
+from epigrid.rules.task_due import task_due, task_window
 from epigrid.tasks.models import Assignee, Task, TaskStatus
 from epigrid.tasks.services import TaskSpec, open_tasks_bulk
 
@@ -26,7 +29,8 @@ def default_opened(records: list, actor, at: datetime) -> None:
                 detail_en=f"{rec.reason_en} ({clause})",
                 division_code=rec.division_code,
                 assignee=Assignee.GRID_WORKER,
-                due_at=rec.ends_at if rec.kind == "test" else (rec.starts_at or rec.ends_at),
+                due_at=task_due(rec.kind, rec.params, rec.starts_at, at),
+                within=task_window(rec.kind, rec.params),
                 person_id=rec.person_id,
                 source_type="measure",
                 source_id=str(rec.pk),

@@ -63,7 +63,7 @@ def _out(task: Task, language: str, now: datetime) -> dict:
         "unit_id": task.unit_id,
         "assignee": task.assignee,
         "due_at": task.due_at,
-        "overdue": task.status == "open" and task.due_at is not None and task.due_at < now,
+        "overdue": task.is_overdue(now),
         "status": task.status,
         "outcome": task.outcome,
         "notes": task.notes,

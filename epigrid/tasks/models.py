@@ -30,7 +30,8 @@ def _unit_q(unit_ids: list) -> Q:
 class Task(models.Model):
     """A piece of work with a due time for whoever must do it (责任到人, R10.1): "test required by
     …", "verify this arrival", "review this correction request". The 2 h / 12 h / 24 h clocks
-    are due times computed from stored event times, never from when the row was written."""
+    are counted from stored event times, or from the task's creation when the work reaches its
+    person later than that (`due.py`), so no task is overdue the moment it is opened."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(_("kind"), max_length=40)
@@ -76,6 +77,11 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title_en
+
+    def is_overdue(self, now) -> bool:
+        """Open and past its due time: the test of every page, the API and the command's counts
+        (`services.counts_by_division` counts `due_at < now` among the open ones)."""
+        return self.status == TaskStatus.OPEN and self.due_at is not None and self.due_at < now
 
     def title(self, language: str) -> str:
         return self.title_zh if (language or "zh").startswith("zh") else self.title_en

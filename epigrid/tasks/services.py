@@ -2,7 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -15,6 +15,7 @@ from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.scoping import prefix_q, scope_of, visible_to
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.errors import Conflict, DomainError
+from epigrid.tasks.due import due_time
 from epigrid.tasks.models import Assignee, Task, TaskStatus
 
 # How a task ended, as the person who did it reports it.
@@ -45,6 +46,8 @@ class TaskSpec:
     title_en: str
     division_code: str
     assignee: str
+    # When the work is due, computed from stored events; with `within`, how long the work takes
+    # once it reaches its person. The task is never due at or before its creation (`due.py`).
     due_at: datetime | None = None
     person_id: object = None
     unit_id: object = None
@@ -52,6 +55,7 @@ class TaskSpec:
     detail_en: str = ""
     source_type: str = ""
     source_id: str = ""
+    within: timedelta | None = None
 
 
 def open_task(*, actor: Actor, spec: TaskSpec, at: datetime | None = None) -> Task:
@@ -63,6 +67,7 @@ def open_task(*, actor: Actor, spec: TaskSpec, at: datetime | None = None) -> Ta
             ).first()
             if existing is not None:
                 return existing
+        created = at or timezone.now()
         task = Task.objects.create(
             kind=spec.kind,
             title_zh=spec.title_zh[:200],
@@ -73,10 +78,10 @@ def open_task(*, actor: Actor, spec: TaskSpec, at: datetime | None = None) -> Ta
             division_code=spec.division_code,
             unit_id=spec.unit_id,
             assignee=spec.assignee,
-            due_at=spec.due_at,
+            due_at=due_time(spec.due_at, created, spec.within),
             source_type=spec.source_type,
             source_id=str(spec.source_id),
-            created_at=at or timezone.now(),
+            created_at=created,
         )
         record(
             actor,
@@ -105,7 +110,7 @@ def open_tasks_bulk(*, actor: Actor, specs: list[TaskSpec], at: datetime | None 
             s.division_code,
             s.unit_id,
             s.assignee,
-            s.due_at,
+            due_time(s.due_at, now, s.within),
             TaskStatus.OPEN,
             s.source_type,
             str(s.source_id),

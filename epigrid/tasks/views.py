@@ -29,7 +29,7 @@ def _decorate(tasks, now, language):
         for d in Division.objects.filter(code__in=codes).only("code", "name_zh", "name_en")
     }
     for task in tasks:
-        task.overdue = task.status == "open" and task.due_at is not None and task.due_at < now
+        task.overdue = task.is_overdue(now)
         task.title_text = task.title(language)
         task.detail_text = task.detail(language)
         task.division_name = names.get(task.division_code, task.division_code)

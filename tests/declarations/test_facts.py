@@ -151,11 +151,12 @@ def test_facts_known_later_are_not_seen_in_a_replay_of_earlier_time(batch):
 
 
 def test_a_declared_fever_makes_the_code_yellow_and_a_risk_area_makes_it_red(batch, id_numbers):
-    """The colour classes follow from declared facts: fever or cough → yellow until a negative
-    test; a stay in a listed high-risk area within 14 days → red (JX57-2.3)."""
+    """The colour follows from declared facts: a fever not yet excluded is isolated under NA182-3,
+    which keeps the code red until a negative test (above the yellow class for fever or cough);
+    a stay in a listed high-risk area within 14 days → red (JX57-2.3)."""
     from epigrid.regions.models import RiskArea
 
-    assert PersonRuleState.objects.get(person=batch["a"].person).colour == "yellow"
+    assert PersonRuleState.objects.get(person=batch["a"].person).colour == "red"
     now = timezone.now()
     RiskArea.objects.create(
         area="110106",

@@ -124,6 +124,8 @@ class Expect:
     no_kinds: set[str] = field(default_factory=set)
     colour: str | None = None
     colour_release_at: datetime | None = None
+    # Rules the colour must name as its reasons (each reason also cites the rule's clause).
+    colour_rules: set[str] = field(default_factory=set)
     # rule → outcome in the trace (overridden, spent, ...).
     trace: dict[str, str] = field(default_factory=dict)
 

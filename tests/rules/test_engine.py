@@ -328,7 +328,9 @@ def test_colour_comes_from_the_highest_priority_then_the_worst():
 
 
 def test_no_colour_rule_means_no_colour():
-    assert evaluate(person(), pack(rules=[rule("R/a")]), t(7, 1)).colour is None
+    # a measure that holds the code at no colour (monitoring would hold it at yellow)
+    grid = [{"kind": "grid_management", "days": 14}]
+    assert evaluate(person(), pack(rules=[rule("R/a", measures=grid)]), t(7, 1)).colour is None
 
 
 def test_a_colour_clears_on_its_release_date_only_with_the_test_it_names():

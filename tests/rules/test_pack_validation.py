@@ -33,6 +33,9 @@ GOOD_PACK = {
 }
 
 
+HOME = {"kind": "quarantine", "quarantine": "home", "days": 14}
+
+
 def with_rule(**changes):
     data = copy.deepcopy(GOOD_PACK)
     rule = data["rules"][0]
@@ -187,6 +190,84 @@ RULE_ERRORS = [
         "'quarantin' is not one of",
         id="override of an unknown measure kind",
     ),
+    # the exception to "red while isolation runs, at least yellow under monitoring"
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": {"at_least": "yellow"}}]),
+        "code_colour: requirements must list the clause that states the exception",
+        id="code_colour without a clause",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": {"at_least": "yellow", "requirements": []}}]),
+        "code_colour: requirements must list the clause",
+        id="code_colour with an empty clause list",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": {"at_least": "yellow", "requirements": ["JS79-99"]}}]),
+        "code_colour: requirement 'JS79-99' is not a clause of the source documents",
+        id="code_colour citing an unknown clause",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": {"at_least": "red", "requirements": ["JS79-12"]}}]),
+        "at_least red does not lower the red a running quarantine holds the code at",
+        id="code_colour that lowers nothing",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": {"at_least": "amber", "requirements": ["JS79-12"]}}]),
+        "at_least must be one of green, yellow, red, got 'amber'",
+        id="code_colour with an unknown colour",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": {"at_least": "yellow", "clause": "JS79-12"}}]),
+        "code_colour: unknown key(s) ['clause']",
+        id="code_colour with an unknown key",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "code_colour": "yellow"}]),
+        "code_colour must be a mapping with at_least and requirements",
+        id="code_colour as a bare colour",
+    ),
+    pytest.param(
+        with_rule(
+            measures=[
+                {
+                    "kind": "test",
+                    "tests": ["nucleic_acid"],
+                    "code_colour": {"at_least": "green", "requirements": ["JS79-12"]},
+                }
+            ]
+        ),
+        "only a measure that holds the code at a colour takes an exception",
+        id="code_colour on a test",
+    ),
+    pytest.param(
+        with_rule(
+            measures=[
+                {
+                    "kind": "follow_up",
+                    "days": 14,
+                    "code_colour": {"at_least": "green", "requirements": ["JS79-12"]},
+                }
+            ]
+        ),
+        "only a measure that holds the code at a colour takes an exception",
+        id="code_colour on a follow-up without home self-isolation",
+    ),
+    # how long the responsible person has for the measure's task
+    pytest.param(
+        with_rule(measures=[{**HOME, "task_due_hours": 0}]),
+        "task_due_hours must be a whole number ≥ 1, got 0",
+        id="task_due_hours of zero",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "task_due_hours": 1.5}]),
+        "task_due_hours must be a whole number ≥ 1, got 1.5",
+        id="task_due_hours not whole",
+    ),
+    pytest.param(
+        with_rule(measures=[{**HOME, "task_due_hours": True}]),
+        "task_due_hours must be a whole number ≥ 1, got True",
+        id="task_due_hours as true",
+    ),
 ]
 
 
@@ -327,3 +408,30 @@ def test_reasons_avoid_regional_discrimination():
             for text in texts:
                 for word in DISCRIMINATING:
                     assert word not in text, f"{pack.id} {rule.id}: {word}"
+
+
+def test_an_exception_and_a_task_due_time_load_into_the_measure():
+    measures = [
+        {
+            **HOME,
+            "task_due_hours": 2,
+            "code_colour": {"at_least": "yellow", "requirements": ["JS79-12"]},
+        },
+        {
+            "kind": "health_monitoring",
+            "days": 14,
+            "code_colour": {"at_least": "green", "requirements": ["JS79-12"]},
+        },
+        {"kind": "closed_loop", "days": 14},
+    ]
+    isolation, monitoring, closed_loop = (
+        parse_pack(with_rule(measures=measures), "sample-pack.yaml").rules[0].measures
+    )
+    assert (isolation.floor, isolation.floor_clauses) == ("yellow", ("JS79-12",))
+    assert isolation.params["task_due_hours"] == 2
+    assert isolation.params["code_colour"] == {"at_least": "yellow", "requirements": ["JS79-12"]}
+    # green: the monitoring holds the code at nothing
+    assert (monitoring.floor, monitoring.floor_clauses) == (None, ("JS79-12",))
+    # no exception: the default floor, and nothing added to the params (fingerprints stay)
+    assert (closed_loop.floor, closed_loop.floor_clauses) == ("yellow", ())
+    assert set(closed_loop.params) == {"days"}

@@ -15,6 +15,8 @@ from epigrid.rules import (
     ContactStatus,
     HealthCheck,
     Quarantine,
+    RiskArea,
+    RiskContext,
     default_library,
     evaluate,
     explain,
@@ -26,6 +28,13 @@ WUHAN_STOP = ("420102", d(3, 1), d(4, 10))  # 江岸区, Wuhan
 XIAOGAN_STOP = ("420900", d(3, 1), d(4, 10))  # Hubei outside Wuhan
 JIANGSU_AT = t(4, 10, 12)
 JIANGSU_ARRIVAL = t(4, 10, 9)
+# Wuhan itself published on the list of key epidemic areas (KS10-3's "疫情重点地区")
+WUHAN_KEY = RiskContext((RiskArea("420100", "key", d(1, 23), None, "key-area list"),))
+NORMAL_WUHAN_TESTS = (
+    lab("nucleic_acid", "negative", t(4, 10, 11)),
+    lab("serology_igg", "negative", t(4, 10, 11)),
+    lab("serology_igm", "negative", t(4, 10, 11)),
+)
 
 CASES = [
     pytest.param(
@@ -224,6 +233,45 @@ CASES = [
         id="KS10-3 key-area returnee → 14 days home or centralized isolation + daily monitoring",
     ),
     pytest.param(
+        person(
+            KUNSHAN, arrived=JIANGSU_ARRIVAL, stops=(WUHAN_STOP,), tests=NORMAL_WUHAN_TESTS, risk=WUHAN_KEY
+        ),
+        t(4, 11),
+        Expect(
+            rules={"KS10-3/key-area-returnee", "JS79-12/normal-results"},
+            measures=[
+                m(
+                    "KS10-3/key-area-returnee",
+                    "quarantine",
+                    {"quarantine": "home", "alternative": "centralized", "days": 14},
+                    end=t(4, 24, 9),
+                    state="active",
+                )
+            ],
+            trace={"JS79-13/wuhan": "spent"},
+            # JS79-12's green (priority 10) outranks the colour pack's key-area red (0), but not
+            # the isolation KS10-3 asks for: the code is red until it ends
+            colour="red",
+            colour_rules={"KS10-3/key-area-returnee"},
+            colour_release_at=t(4, 24, 9),
+        ),
+        id="KS10-3 Wuhan arrival with normal NAT and serology, Wuhan a key area → red while isolated",
+    ),
+    pytest.param(
+        person(
+            KUNSHAN, arrived=JIANGSU_ARRIVAL, stops=(WUHAN_STOP,), tests=NORMAL_WUHAN_TESTS, risk=WUHAN_KEY
+        ),
+        t(4, 24, 9),
+        Expect(
+            rules={"JS79-12/normal-results"},
+            trace={"KS10-3/key-area-returnee": "spent", "colour/arrival-high-or-key-area": "spent"},
+            no_kinds={"quarantine", "health_monitoring"},
+            colour="green",
+            colour_rules={"JS79-12/normal-results"},
+        ),
+        id="KS10-3 the same arrival once the 14 days of isolation end → JS79-12's green",
+    ),
+    pytest.param(
         person(KUNSHAN, arrived=t(2, 15, 8), stops=(("421000", d(1, 20), d(2, 15)),), groups=("student",)),
         t(2, 20),
         Expect(
@@ -257,8 +305,11 @@ CASES = [
                     counted_from="quarantine",
                 )
             ],
+            colour="yellow",
+            colour_rules={"KS10-14/home-quarantine-monitoring"},
+            colour_release_at=t(3, 3, 9),
         ),
-        id="KS10-14 person in home quarantine → daily monitoring for 14 days",
+        id="KS10-14 person in home quarantine → daily monitoring for 14 days, yellow while it runs",
     ),
     pytest.param(
         person(
@@ -310,6 +361,9 @@ CASES = [
             ],
             no_kinds={"quarantine"},
             trace={"NA182-2.5.1/inbound-test": "overridden"},
+            colour="yellow",
+            colour_rules={"JX57-2.1/onward"},
+            colour_release_at=t(6, 18, 15),
         ),
         id="JX57-2.1 overseas arrival isolated at the first entry point → test, 14 days follow-up at home",
     ),
@@ -347,8 +401,37 @@ CASES = [
                     state="upcoming",
                 ),
             ],
+            colour="red",
+            colour_rules={"JX57-2.1/first-entry-here"},
+            colour_release_at=t(6, 15, 10),
         ),
         id="JX57-2.1 first entry point in Jiangxi → test, 14 days centralized, then 14 days follow-up",
+    ),
+    pytest.param(
+        person(
+            NANCHANG,
+            arrived=t(6, 1, 10),
+            from_abroad=True,
+            entered=t(6, 1, 10),
+            entry_port="360100",
+            stops=(("IT", d(5, 1), d(6, 1)),),
+            tests=(
+                lab("nucleic_acid", "negative", t(6, 1, 12)),
+                lab("nucleic_acid", "negative", t(6, 15, 12)),
+            ),
+        ),
+        t(6, 16),
+        Expect(
+            rules={"JX57-2.1/first-entry-here"},
+            measures=[
+                m("JX57-2.1/first-entry-here", "quarantine", {"place": "first_entry_point"}, state="ended"),
+                m("JX57-2.1/first-entry-here", "follow_up", {"home_self_isolation": True}, state="active"),
+            ],
+            colour="yellow",
+            colour_rules={"JX57-2.1/first-entry-here"},
+            colour_release_at=t(6, 29, 10),
+        ),
+        id="JX57-2.1 after the 14 days centralized → yellow during follow-up with home self-isolation",
     ),
     pytest.param(
         person(
@@ -375,6 +458,9 @@ CASES = [
                 m("JX57-2.2/not-isolated-at-first-entry", "test", {"tests": ["nucleic_acid"]}),
             ],
             trace={"JX57-2.1/onward": "overridden"},
+            colour="red",
+            colour_rules={"JX57-2.2/not-isolated-at-first-entry"},
+            colour_release_at=t(6, 17, 10),
         ),
         id="JX57-2.2 not isolated at the first entry point → 14 days centralized + NAT",
     ),
@@ -469,8 +555,15 @@ CASES = [
     pytest.param(
         person(NANCHANG, arrived=t(7, 16, 20), stops=(("650102", d(7, 10), d(7, 16)),)),
         t(7, 17),
-        Expect(rules={"JX57-2.3/risk-area-travel"}, colour="green"),
-        id="JX57-2.3 travel in an area with local cases → measures apply",
+        # no colour class for areas with local cases, but the monitoring and the closed loop
+        # hold the code at yellow while they run
+        Expect(
+            rules={"JX57-2.3/risk-area-travel"},
+            colour="yellow",
+            colour_rules={"JX57-2.3/risk-area-travel"},
+            colour_release_at=t(7, 30, 20),
+        ),
+        id="JX57-2.3 travel in an area with local cases → measures apply, yellow while monitored",
     ),
     pytest.param(
         person(NANCHANG, arrived=t(7, 16, 20), stops=(("533102", d(7, 1), d(7, 15)),)),
@@ -495,6 +588,8 @@ CASES = [
                 m("JX57-3.6/school-member-from-risk-area", "restriction", {"scope": "no_school_entry"}),
             ],
             trace={"JX57-2.3/risk-area-travel": "overridden"},
+            colour="red",
+            colour_rules={"JX57-3.6/school-member-from-risk-area"},
         ),
         id="JX57-3.6 student from a medium-risk area → 14 days isolation and NAT",
     ),
@@ -671,6 +766,8 @@ CASES = [
                 m("NA182-3/close-contact", "test", {}, start=t(7, 3, 9), end=t(7, 3, 21), state="due"),
             ],
             colour="red",
+            # the quarantine ends when the colour class clears: the class's own reason stays
+            colour_rules={"colour/close-contact"},
             colour_release_at=t(7, 15, 20),
         ),
         id="NA182-3 close contact → 14 days centralized from exposure, NAT within 12 h, red",
@@ -684,9 +781,11 @@ CASES = [
                 m("NA182-3/fever-not-excluded", "test", {}, start=t(7, 3, 8), end=t(7, 3, 20)),
                 m("NA182-3/fever-not-excluded", "quarantine", {"quarantine": "hospital"}),
             ],
-            colour="yellow",
+            # the colour class for fever is yellow; the isolation NA182-3 asks for makes it red
+            colour="red",
+            colour_rules={"NA182-3/fever-not-excluded"},
         ),
-        id="NA182-3 fever not yet excluded → NAT and isolation, yellow",
+        id="NA182-3 fever not yet excluded → NAT and isolation, red while isolated",
     ),
     pytest.param(
         person(
@@ -731,9 +830,12 @@ CASES = [
             ],
             no_kinds={"quarantine"},
             trace={"colour/arrival-high-or-key-area": "overridden"},
-            colour="green",
+            # no second isolation, but KS10-3's daily monitoring runs: yellow, not green
+            colour="yellow",
+            colour_rules={"KS10-3/key-area-returnee"},
+            colour_release_at=t(6, 29, 15),
         ),
-        id="NA182-2.3 isolation completed in Hubei is recognised in Kunshan → no second quarantine",
+        id="NA182-2.3 isolation completed in Hubei is recognised in Kunshan → no second quarantine, yellow",
     ),
     pytest.param(
         person(
@@ -898,6 +1000,16 @@ def _check(decision, expect: Expect) -> None:
         assert decision.colour is not None and decision.colour.value == expect.colour, decision.colour
     if expect.colour_release_at is not None:
         assert decision.colour.release_at == expect.colour_release_at
+    if expect.colour_rules:
+        assert set(decision.colour.rules) == expect.colour_rules, decision.colour.rules
+        clauses = {r.id: r.requirements for pack in default_library().packs for r in pack.rules}
+        for reason in decision.colour.reasons:
+            for lang in ("zh-hans", "en"):
+                assert reason[lang].strip(), reason
+            if reason["rule"] in {x.rule for x in decision.measures}:
+                # a colour the measures hold names the measure's clause in both languages
+                cited = clauses[reason["rule"]][0]
+                assert cited in reason["zh-hans"] and cited in reason["en"], reason
 
 
 @pytest.mark.parametrize(("facts", "at", "expect"), CASES)

@@ -109,6 +109,53 @@ def test_the_packs_marked_used_are_those_of_the_applied_rules(person, at):
         assert fresh.applied_pack_ids() == traced.applied_pack_ids() == from_trace
 
 
+# The invariant users take for granted, stated here independently of the engine's code: a
+# running isolation (active, or asked for without its start on record) makes the code red, and
+# health monitoring, closed-loop management and follow-up with home self-isolation make it at
+# least yellow, unless the pack states an exception (code_colour) with its clause.
+_SEVERITY = {"green": 0, "yellow": 1, "red": 2}
+
+
+def _floor(measure) -> int:
+    params = measure.params
+    if measure.kind == "quarantine":
+        floor = 2
+    elif measure.kind in ("health_monitoring", "closed_loop") or (
+        measure.kind == "follow_up" and params.get("home_self_isolation")
+    ):
+        floor = 1
+    else:
+        return 0
+    exception = params.get("code_colour")
+    return _SEVERITY[exception["at_least"]] if exception else floor
+
+
+@SETTINGS
+@given(facts(), moments)
+def test_the_colour_agrees_with_the_measures_in_force_with_every_pack_together(person, at):
+    for packs in (None, ALL_PACKS):
+        decision = evaluate(person, packs, at, why_not=False)
+        colour = decision.colour
+        severity = _SEVERITY[colour.value] if colour is not None else 0
+        running = [m for m in decision.measures if m.state in ("active", "unscheduled")]
+        for measure in running:
+            assert severity >= _floor(measure), (measure.rule, measure.kind, measure.state, colour)
+        holding = [m for m in running if _floor(m) == severity > 0]
+        if holding:
+            # the colour names a rule behind it; one the measures hold it at cites its clause
+            measure_rules = {m.rule: m.requirements for m in holding}
+            for reason in colour.reasons:
+                if reason["rule"] in measure_rules and reason["rule"] not in _COLOUR_RULES:
+                    clause = measure_rules[reason["rule"]][0]
+                    assert clause in reason["zh-hans"] and clause in reason["en"], reason
+            # and it never says it clears before such a measure ends
+            if colour.release_at is not None:
+                assert all(m.end is not None and m.end <= colour.release_at for m in holding), colour
+
+
+_COLOUR_RULES = {r.id for p in default_library().packs for r in p.rules if r.colour is not None}
+
+
 # what measure params and reasons hold: text in any script, whole numbers, and decimals as a
 # pack writes them (a temperature, a fraction of a day), never NaN, infinities or exponents
 _plain = st.recursive(

@@ -29,6 +29,7 @@ def test_it_completes_a_task_on_a_phone(live_server, page, world, persona, syste
             assignee="grid_worker",
             due_at=now - timedelta(hours=3),
         ),
+        at=now - timedelta(hours=15),  # opened yesterday evening, due 12 hours later
     )
     later = open_task(
         actor=system,

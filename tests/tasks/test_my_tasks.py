@@ -19,7 +19,10 @@ def open_for(system):
     def make(
         division: str, title: str, due_in_hours: float | None, assignee="grid_worker", source="", **extra
     ):
-        due = timezone.now() + timedelta(hours=due_in_hours) if due_in_hours is not None else None
+        now = timezone.now()
+        due = now + timedelta(hours=due_in_hours) if due_in_hours is not None else None
+        # no task is overdue when it is opened: an overdue one was opened a day before its due time
+        opened = due - timedelta(days=1) if due is not None and due <= now else now
         return open_task(
             actor=system,
             spec=TaskSpec(
@@ -35,6 +38,7 @@ def open_for(system):
                 source_id=title if source else "",
                 **extra,
             ),
+            at=opened,
         )
 
     return make

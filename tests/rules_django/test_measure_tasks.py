@@ -1,0 +1,81 @@
+"""The tasks a reassessment opens for measures are due when their person's time to act runs out,
+never at the measure's start (issue 10.2): a Kunshan key-area returnee's grid worker sees 14 days
+of isolation and monitoring as work due in hours, not as "已逾期" on day one."""
+
+from datetime import date, timedelta
+
+import pytest
+from django.utils import timezone
+
+from epigrid.rules import services
+from epigrid.tasks.models import Task
+from epigrid.tasks.services import counts_by_division
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        pytest.param(timedelta(minutes=10), id="assessed on arrival"),
+        pytest.param(timedelta(days=2), id="declared two days late"),
+    ],
+)
+def test_it_opens_a_key_area_returnees_tasks_due_in_their_time_to_act_not_overdue(
+    book, listing, make_person, cell, system, persona, client_for, late
+):
+    listing("420000", "key", date(2020, 1, 23), notice="key-area list")
+    now = timezone.now()
+    person = book.arrival(make_person(cell.code, name="李雷"), at=now - late, origin="420102")
+
+    services.reassess(person, actor=system, at=now, cause="declaration")
+
+    tasks = {t.kind: t for t in Task.objects.filter(person=person, status="open")}
+    assert {"measure_quarantine", "measure_health_monitoring", "measure_test"} <= set(tasks)
+    # counted from when the task reaches the grid worker (after the arrival): the isolation
+    # arranged within hours, the first daily check within the day, the Wuhan tests (JS79-13) in
+    # their own 12 hours
+    assert tasks["measure_quarantine"].due_at == now + timedelta(hours=4)
+    assert tasks["measure_health_monitoring"].due_at == now + timedelta(hours=24)
+    assert tasks["measure_test"].due_at == now + timedelta(hours=12)
+    assert all(t.due_at > t.created_at == now for t in tasks.values())
+
+    worker = client_for(persona("grid_worker", prefixes=[cell.code]))
+    page = worker.get("/tasks/").content.decode()
+    assert "李雷" in page and "已逾期" not in page
+    items = worker.get("/api/v1/tasks").json()["items"]
+    assert {i["kind"] for i in items} >= set(tasks) and not any(i["overdue"] for i in items)
+    county = persona("county_command")
+    assert sum(row["overdue"] for row in counts_by_division(county, "320583")) == 0
+    command = client_for(county).get("/tasks/command/?division=320583").content.decode()
+    assert '<div class="stat" style="color: var(--danger)">0</div>' in command
+
+
+def test_the_migration_redates_open_tasks_opened_due_at_their_measures_start(
+    book, listing, make_person, cell, system
+):
+    import importlib
+
+    from django.apps import apps
+
+    from epigrid.accounts.models import AuditEvent
+    from epigrid.rules.models import MeasureRecord
+
+    migration = importlib.import_module(
+        "epigrid.rules.migrations.0004_measure_tasks_due_in_their_time_to_act"
+    )
+    listing("420000", "key", date(2020, 1, 23))
+    now = timezone.now()
+    person = book.arrival(make_person(cell.code), at=now - timedelta(days=2), origin="420102")
+    services.reassess(person, actor=system, at=now)
+    quarantine = Task.objects.get(person=person, kind="measure_quarantine")
+    monitoring = Task.objects.get(person=person, kind="measure_health_monitoring")
+    # as the old handler opened it: due at the measure's start, overdue from the first day
+    start = MeasureRecord.objects.get(pk=quarantine.source_id).starts_at
+    Task.objects.filter(pk=quarantine.pk).update(due_at=start)
+
+    migration.redate(apps, None)
+
+    quarantine.refresh_from_db()
+    assert quarantine.due_at == now + timedelta(hours=4)
+    audited = AuditEvent.objects.filter(object_type="task", via="migration")
+    assert list(audited.values_list("object_id", "fields")) == [(str(quarantine.pk), ["due_at"])]
+    assert Task.objects.get(pk=monitoring.pk).due_at == monitoring.due_at  # already right: untouched
