@@ -22,7 +22,9 @@ from jsonschema import Draft202012Validator
 from epigrid.testing.dcc import STAGES, verify
 from epigrid.testing.dcc.schema import hcert_errors
 from epigrid.testing.dcc.trust import signer_from_der
-from tests.testing.dcc_support import DCC_TESTDATA, all_vectors, vector_at
+from tests.testing.dcc_support import DCC_TESTDATA, all_vectors, needs_vectors, vector_at, vector_cases
+
+pytestmark = needs_vectors
 
 # flag -> the stages that must all pass for the flag to be True
 FLAG_STAGES = {
@@ -139,7 +141,7 @@ def test_every_xfail_names_one_existing_vector():
             assert matches == [pattern], f"an xfail must name one vector, not {key}"
 
 
-@pytest.mark.parametrize(("vector", "flag", "expected"), list(_flag_cases()))
+@pytest.mark.parametrize(("vector", "flag", "expected"), vector_cases(_flag_cases, 3))
 def test_vector_flag(vector, flag, expected):
     assert flag in FLAG_STAGES, f"unmapped flag {flag}: decide what it means before trusting it"
     result = verify(vector.qr_text, vector.trust, vector.clock, keep_going=True)
