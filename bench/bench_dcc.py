@@ -2,6 +2,9 @@
 
     .venv/bin/python bench/bench_dcc.py [--seconds 3] [--vectors ../shared/dcc-testdata]
 
+The vectors are read in place from ../shared/dcc-testdata beside the checkout (or under
+EPIGRID_SHARED_DIR); without them the script stops with a message naming the folder.
+
 One trust list holds every vector's signer (as a real one holds many), each vector is verified
 at its own validation clock, on one core. Prints one JSON object per figure.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import os
 import sys
 import time
 from datetime import UTC, datetime
@@ -22,7 +26,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from epigrid.testing.dcc import TrustList, verify  # noqa: E402
 
-DEFAULT_VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "dcc-testdata"
+SHARED = Path(os.environ.get("EPIGRID_SHARED_DIR") or Path(__file__).resolve().parents[1].parent / "shared")
+DEFAULT_VECTORS = SHARED / "dcc-testdata"
 
 
 def load_cases(root: Path) -> tuple[TrustList, list[tuple[str, datetime, str]]]:
@@ -61,7 +66,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS)
     args = parser.parse_args()
+    if not args.vectors.is_dir():
+        # an absent folder would otherwise measure nothing and print a rate of 0
+        parser.exit(2, f"bench_dcc: the DCC test vectors are absent: {args.vectors} not found\n")
     trust, cases = load_cases(args.vectors)
+    if not cases:
+        parser.exit(2, f"bench_dcc: no valid certificate among the vectors in {args.vectors}\n")
     rate(trust, cases, 0.3)  # warm caches (schema validator, imports)
     figures = [
         ("dcc_valid_vectors", len(cases), "count"),

@@ -2,7 +2,8 @@
 test database, and personas for every role.
 
 Each test says who acts: `persona("grid_worker")` is a grid worker of one grid cell,
-`persona("county_command", prefixes=["320585"])` a command of another county."""
+`persona("county_command", prefixes=["320585"])` a command of another county. A test that reads
+`../shared/` is marked `shared_data(name)`: see tests/shared_data.py."""
 
 import itertools
 import os
@@ -15,11 +16,32 @@ from django.test import Client
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import ScopeGrant, User
 from epigrid.regions.models import Division
+from tests import shared_data
 
 KUNSHAN = "320583"
 TAICANG = "320585"
 
 _counter = itertools.count()
+
+
+# --- data read in place from ../shared (tests/shared_data.py) ------------------------------
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", shared_data.MARKER_HELP)
+
+
+def pytest_report_header(config):
+    return shared_data.report_header()
+
+
+def pytest_collection_finish(session):
+    shared_data.stop_when_absent_in_ci(session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    shared_data.skip_when_absent(item)
 
 
 def _ensure_world():

@@ -10,6 +10,7 @@ import pytest
 from epigrid.rules import PackError, load_pack, parse_pack
 from epigrid.rules.clauses import KNOWN_CLAUSES
 from epigrid.rules.packs import PACKS_DIR, PackLibrary
+from tests.shared_data import shared_path
 
 GOOD_RULE = {
     "id": "JS79-13/wuhan",
@@ -370,18 +371,12 @@ def test_every_shipped_pack_cites_known_clauses_and_binds_as_documented():
             assert set(rule.requirements) <= KNOWN_CLAUSES
 
 
-REQUIREMENTS_MD = Path("/work/shared/REQUIREMENTS.md")
-
-
-@pytest.mark.skipif(not REQUIREMENTS_MD.exists(), reason="shared/REQUIREMENTS.md not beside the checkout")
+@pytest.mark.shared_data("REQUIREMENTS.md")
 def test_every_requirement_id_is_a_known_clause():
     import re
 
-    cited = set(
-        re.findall(
-            r"`((?:JS79|KS10|JS125|NA182|JX57|XC)-[0-9.]+)`", REQUIREMENTS_MD.read_text(encoding="utf-8")
-        )
-    )
+    requirements = shared_path("REQUIREMENTS.md").read_text(encoding="utf-8")
+    cited = set(re.findall(r"`((?:JS79|KS10|JS125|NA182|JX57|XC)-[0-9.]+)`", requirements))
     assert cited, "no IDs found"
     assert cited - KNOWN_CLAUSES == set()
 

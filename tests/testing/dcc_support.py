@@ -1,5 +1,8 @@
-"""Shared by the DCC tests: the public test vectors (read in place, never copied) and a small
-issuer that signs certificates of our own, for cases the collection does not cover."""
+"""Shared by the DCC tests: the public test vectors (read in place from ../shared, never copied)
+and a small issuer that signs certificates of our own, for cases the collection does not cover.
+
+A test that reads the vectors is marked `needs_vectors` and takes collection-time parameters
+through `vector_cases`, so a clone without ../shared skips it (tests/shared_data.py)."""
 
 from __future__ import annotations
 
@@ -10,10 +13,10 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from pathlib import Path
 
 import base45
 import cbor2
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,9 +24,16 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.x509.oid import NameOID
 
 from epigrid.testing.dcc import TrustList
+from tests.shared_data import MARKER, cases, missing, shared_path
 
-DCC_TESTDATA = Path(__file__).resolve().parents[2].parent / "shared" / "dcc-testdata"
+VECTORS = "dcc-testdata"
+DCC_TESTDATA = shared_path(VECTORS)
 NOT_VECTORS = {"schema", "valuesets"}
+needs_vectors = getattr(pytest.mark, MARKER)(VECTORS)
+
+
+def vector_cases(produce, arity: int) -> list:
+    return cases(VECTORS, produce, arity)
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,9 @@ def parse_clock(text: str) -> datetime:
 
 @cache
 def all_vectors() -> tuple[Vector, ...]:
+    if (absent := missing(VECTORS)) is not None:
+        # an unmarked reader; a silent empty collection would pass every loop over it
+        raise FileNotFoundError(f"{absent} is absent: mark the test `needs_vectors`")
     vectors = []
     for path in sorted(DCC_TESTDATA.rglob("*.json")):
         relative = path.relative_to(DCC_TESTDATA)
@@ -87,7 +100,10 @@ def all_vectors() -> tuple[Vector, ...]:
 
 
 def vector_at(path: str) -> Vector:
-    return next(candidate for candidate in all_vectors() if candidate.path == path)
+    for candidate in all_vectors():
+        if candidate.path == path:
+            return candidate
+    raise LookupError(f"no vector {path} in {DCC_TESTDATA}")
 
 
 # --- an issuer of our own ----------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from epigrid.testing.dcc.dates import NotADate, read_birth_date, read_date_time
 from epigrid.testing.dcc.valuesets import KIND_TEST, TEST_RESULTS, TEST_TYPES
 from epigrid.testing.dcc.verifier import DccResult
 
@@ -57,8 +58,9 @@ def external_test_result(result: DccResult) -> dict[str, Any]:
         "given_name": name.get("gn") or "",
         "family_name_standardised": name.get("fnt") or "",
         "given_name_standardised": name.get("gnt") or "",
-        # kept as written: the DCC allows a year or year-month when the day is unknown
-        "date_of_birth": certificate["dob"],
+        # as written (the DCC allows a year or year-month when the day is unknown); of a
+        # date-time only the date part, never moved by its offset
+        "date_of_birth": read_birth_date(certificate["dob"]),
         "issuer_country": result.issuer,
         "issued_at": result.issued_at,
         "expires_at": result.expires_at,
@@ -67,8 +69,9 @@ def external_test_result(result: DccResult) -> dict[str, Any]:
 
 
 def parse_sample_time(text: str) -> datetime:
-    """The sample collection time as an aware UTC datetime (the schema already checked its form)."""
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise NotARecordableTest(f"sample time {text!r} has no time zone")
-    return moment.astimezone(UTC)
+    """The sample collection time as an aware UTC datetime, to the second and below (the schema
+    already checked its form)."""
+    try:
+        return read_date_time(text).astimezone(UTC)
+    except NotADate as exc:
+        raise NotARecordableTest(f"sample time: {exc}") from None

@@ -7,41 +7,38 @@ the specification version the certificate names in `ver` (50 characters before 1
 sets grow over time and an unknown code is a business question, not a structural one.
 
 Stricter than the published schema on purpose: a required code (test result, vaccine,
-product, country, issuer, identifier) must not be empty, a birth month is 01-12, and dates
-are strict: a complete date is `YYYY-MM-DD` and must exist in the calendar, a date-time
-carries a time zone. Generic JSON Schema validators treat `format` as a mere
-annotation, so the calendar checks are registered here explicitly.
+product, country, issuer, identifier) must not be empty, and dates are asserted, not merely
+annotated: a date must exist in the calendar, a birth month is 01-12, a date-time carries a
+time zone (dates.py). More lenient than a validator that asserted `format` literally, as the
+EU's reference verifiers are: a date written as a date-time is read by its date part, and a
+group written as null (`"t": null` beside `"v": [...]`) is absent.
 """
 
 import json
-from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from epigrid.testing.dcc.dates import NotADate, read_birth_date, read_date, read_date_time
+
 SCHEMA_PATH = Path(__file__).with_name("hcert_schema.json")
 
+
+def _asserted(read):
+    def check(value: object) -> bool:
+        if isinstance(value, str):  # other types are the `type` keyword's business
+            read(value)  # raises NotADate saying why
+        return True
+
+    return check
+
+
 _formats = FormatChecker(formats=())
-
-
-@_formats.checks("date", raises=ValueError)
-def _is_date(value: object) -> bool:
-    # the pattern has fixed the shape already; this adds "does that day exist"
-    return not isinstance(value, str) or bool(date.fromisoformat(value))
-
-
-@_formats.checks("date-time", raises=ValueError)
-def _is_date_time(value: object) -> bool:
-    return not isinstance(value, str) or datetime.fromisoformat(value).tzinfo is not None
-
-
-@_formats.checks("partial-date", raises=ValueError)
-def _is_partial_date(value: object) -> bool:
-    if not isinstance(value, str) or len(value) != 10:
-        return True  # empty, a year, or a year-month: the pattern alone decides
-    return bool(date.fromisoformat(value))
+_formats.checks("dcc-date", raises=NotADate)(_asserted(read_date))
+_formats.checks("dcc-date-time", raises=NotADate)(_asserted(read_date_time))
+_formats.checks("dcc-birth-date", raises=NotADate)(_asserted(read_birth_date))
 
 
 @cache
@@ -78,4 +75,12 @@ def hcert_errors(hcert: Any) -> list[str]:
 
 def _describe(error) -> str:
     where = "/".join(str(part) for part in error.absolute_path) or "certificate"
-    return f"{where}: {error.message}"
+    # a date's reader says what is wrong with it; jsonschema's own message would only name the format
+    if isinstance(error.cause, NotADate):
+        message = str(error.cause)
+    elif error.validator == "oneOf" and not error.absolute_path:
+        # jsonschema would print the whole certificate, names and birth date included
+        message = "exactly one of v, t, r must be a group (the others absent or null)"
+    else:
+        message = error.message
+    return f"{where}: {message}"
