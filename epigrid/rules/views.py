@@ -60,6 +60,9 @@ def index(request):
     now = timezone.now()
     packs = default_library().in_force(area, now)
     runs = list(visible_runs(request.user).order_by("-created_at")[:30])
+    for run in runs:
+        total = (run.counts or {}).get("", {})
+        run.affected, run.first = total.get("affected", 0), total.get("first", 0)
     return render(
         request,
         "rules/index.html",
@@ -173,6 +176,9 @@ def run_detail(request, run_id):
     run = _run_or_404(request.user, run_id)
     context = _run_context(request, run)
     context["change"] = _change_of(run, request.LANGUAGE_CODE)
+    if context["change"] is not None:
+        # a publication, or a preview that was published: the change is in force, not pending
+        context["change"]["applied"] = run.kind == BulkRun.Kind.PUBLISH or context["published"] is not None
     return render(request, "rules/run.html", context)
 
 
