@@ -59,7 +59,9 @@ def index(request):
     area = scope.prefixes[0] if scope.prefixes else "320583"
     now = timezone.now()
     packs = default_library().in_force(area, now)
-    runs = list(visible_runs(request.user).order_by("-created_at")[:30])
+    runs = [
+        r for r in visible_runs(request.user).order_by("-created_at")[:30] if change_reached(request.user, r)
+    ]
     for run in runs:
         total = (run.counts or {}).get("", {})
         run.affected, run.first = total.get("affected", 0), total.get("first", 0)

@@ -178,6 +178,7 @@ def test_it_lets_only_a_command_publish_and_only_its_own_listings_jx57_2_3(
         assert api_publish.status_code == 403 and status == "draft"
     elif not reached:
         assert api_preview.status_code == 404 and run_page.status_code == 404
+        assert f"/rules/runs/{preview.pk}/" not in client.get("/rules/").content.decode()
         assert api_publish.status_code == 404 and status == "draft"
         page = client.post("/rules/risk-change/preview", {"publish": [str(draft.pk)]})
         assert page.status_code == 302 and page["Location"] == "/regions/risk-areas/manage/"
