@@ -46,8 +46,10 @@ class Perm:
     TIPS_VIEW = "declarations.tips"  # read tips (the reporter stays hidden unless TIPS_REPORTER)
     TIPS_REPORTER = "declarations.tips_reporter"
     # rules (R3)
+    # risk areas (R3.1): drafts and publication inside one's jurisdiction (regions.risk_scope)
     RISK_EDIT = "rules.risk_edit"  # draft risk-area changes
-    RULES_PUBLISH = "rules.publish"  # preview and publish risk-area changes, run bulk reassessment
+    RISK_PUBLISH = "rules.risk_publish"  # publish a risk-area change: the commands' (JX57-2.3)
+    RULES_PUBLISH = "rules.publish"  # what-if previews, bulk reassessments (and with RISK_PUBLISH, publish)
     TASKS_VIEW = "tasks.view"
     TASKS_DO = "tasks.do"
     # testing (R6)
@@ -69,6 +71,7 @@ _COMMAND = {
     Perm.PUSHED_LISTS,
     Perm.TIPS_VIEW,
     Perm.RISK_EDIT,
+    Perm.RISK_PUBLISH,
     Perm.RULES_PUBLISH,
     Perm.TASKS_VIEW,
     Perm.TESTING_VIEW,

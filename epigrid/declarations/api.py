@@ -17,7 +17,7 @@ from epigrid.accounts.apiauth import requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, visible_to
-from epigrid.declarations import pushed, services
+from epigrid.declarations import claims, pushed, services
 from epigrid.declarations.models import (
     Channel,
     Declaration,
@@ -105,7 +105,10 @@ class DeclarationOut(Schema):
     kind: str
     status: str
     channel: str
-    person_id: UUID
+    person_id: UUID | None = Field(
+        None, description="the person, when you may see their record (null otherwise: see `status`)"
+    )
+    name: str = Field("", description="the record's name when you may see it, else the name declared")
     division_code: str
     address: str
     arrived_at: datetime | None
@@ -131,6 +134,14 @@ class DeclarationOut(Schema):
     declared_at: datetime
     in_advance: bool
     stops: list[StopOut]
+
+    @staticmethod
+    def resolve_person_id(obj):
+        return obj.person_id if getattr(obj, "person_visible", False) else None
+
+    @staticmethod
+    def resolve_name(obj):
+        return obj.name_shown(getattr(obj, "person_visible", False))
 
     @staticmethod
     def resolve_stops(obj):
@@ -214,12 +225,16 @@ class VerificationOut(Schema):
     due_at: datetime
     created_at: datetime
     verified_at: datetime | None
-    person_id: UUID | None
+    person_id: UUID | None = Field(None, description="the person, when you may see their record")
     pushed_list_id: UUID | None = None
     row_number: int | None = None
     tip_id: UUID | None
     declaration_id: UUID | None
     result_declaration_id: UUID | None
+
+    @staticmethod
+    def resolve_person_id(obj):
+        return obj.person_id if getattr(obj, "person_visible", False) else None
 
     @staticmethod
     def resolve_pushed_list_id(obj):
@@ -269,6 +284,16 @@ class TipPage(Schema):
 # --- declarations ------------------------------------------------------------------------------
 
 
+def _with_persons(request, objects):
+    """Mark which objects' persons the caller may see (one query): a declaration or check names
+    its person only to them, so a document number typed by someone else reveals no record."""
+    items = list(objects)
+    visible = claims.visible_person_ids(request.auth, [o.person_id for o in items])
+    for item in items:
+        item.person_visible = item.person_id in visible
+    return items
+
+
 def _input(payload: DeclarationIn) -> services.DeclarationInput:
     data = payload.dict(exclude={"person_id", "person", "stops"})
     data["stops"] = [services.StopInput(s.area.upper(), s.start, s.end) for s in payload.stops]
@@ -298,7 +323,8 @@ def declare(request, payload: DeclarationIn):
         )
     else:
         raise DomainError("person_missing", _("Give person_id or the person's document."), "person_id")
-    return Status(201, Declaration.objects.prefetch_related("stops").get(pk=declaration.pk))
+    created = Declaration.objects.select_related("person").prefetch_related("stops").get(pk=declaration.pk)
+    return Status(201, _with_persons(request, [created])[0])
 
 
 @router.get("", response=DeclarationPage, summary="Declarations in your scope, newest first")
@@ -311,7 +337,11 @@ def list_declarations(
     cursor: str = Query("", max_length=200),
     limit: int = Query(50, ge=1, le=200),
 ):
-    qs = visible_to(request.auth, Declaration.objects.prefetch_related("stops"), listing=person_id is None)
+    qs = visible_to(
+        request.auth,
+        Declaration.objects.select_related("person").prefetch_related("stops"),
+        listing=person_id is None,
+    )
     if kind:
         qs = qs.filter(kind=kind)
     if status:
@@ -319,13 +349,18 @@ def list_declarations(
     if person_id is not None:
         qs = qs.filter(person_id=person_id)
     result = page(qs, cursor or None, limit, time_field="declared_at")
-    return {"items": result.items, "next_cursor": result.next_cursor}
+    return {"items": _with_persons(request, result.items), "next_cursor": result.next_cursor}
 
 
 @router.get("/{uuid:declaration_id}", response=DeclarationOut, summary="One declaration")
 @requires(Perm.DECLARATIONS_VIEW)
 def get_declaration(request, declaration_id: UUID):
-    return get_visible_or_404(request.auth, Declaration.objects.prefetch_related("stops"), pk=declaration_id)
+    declaration = get_visible_or_404(
+        request.auth,
+        Declaration.objects.select_related("person").prefetch_related("stops"),
+        pk=declaration_id,
+    )
+    return _with_persons(request, [declaration])[0]
 
 
 @router.post("/{uuid:declaration_id}/withdraw", response=DeclarationOut, summary="Withdraw a declaration")
@@ -333,7 +368,8 @@ def get_declaration(request, declaration_id: UUID):
 def withdraw(request, declaration_id: UUID, payload: WithdrawIn):
     declaration = get_visible_or_404(request.auth, Declaration.objects.all(), pk=declaration_id)
     services.withdraw(actor=actor(request), declaration=declaration, reason=payload.reason)
-    return Declaration.objects.prefetch_related("stops").get(pk=declaration.pk)
+    withdrawn = Declaration.objects.select_related("person").prefetch_related("stops").get(pk=declaration.pk)
+    return _with_persons(request, [withdrawn])[0]
 
 
 # --- pushed lists -------------------------------------------------------------------------------
@@ -435,7 +471,7 @@ def list_verifications(
     if pushed_list_id is not None:
         qs = qs.filter(pushed_row__pushed_list_id=pushed_list_id)
     result = page(qs, cursor or None, limit, time_field="created_at")
-    return {"items": result.items, "next_cursor": result.next_cursor}
+    return {"items": _with_persons(request, result.items), "next_cursor": result.next_cursor}
 
 
 @router.post(
@@ -462,7 +498,7 @@ def complete_verification(request, task_id: UUID, payload: CompleteIn):
             origin=payload.origin.upper(),
         ),
     )
-    return VerificationTask.objects.select_related("pushed_row").get(pk=done.pk)
+    return _with_persons(request, [VerificationTask.objects.select_related("pushed_row").get(pk=done.pk)])[0]
 
 
 # --- tips ----------------------------------------------------------------------------------------

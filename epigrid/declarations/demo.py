@@ -11,6 +11,7 @@ import io
 import random
 from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -55,6 +56,8 @@ def _risk_areas(at: datetime) -> None:
             starts_on=rf.local_date(at) - timedelta(days=25),
             notice=DEMO_NOTICE,
             status=RiskAreaStatus.PUBLISHED,
+            # areas elsewhere in the country are on the province's list (regions.risk_scope)
+            division_code=settings.EPIGRID_DEMO_CITY[:2],
             created_at=at,
             published_at=at,
         )

@@ -31,8 +31,9 @@ class Channel(models.TextChoices):
 
 class DeclarationStatus(models.TextChoices):
     DECLARED = "declared", _("declared")
-    # the details given on the public page differ from the registry's for this document number:
-    # the declaration is kept but counts for nothing until the community has checked it
+    # the details given differ from the registry's for this document number, or staff declared
+    # for a person outside their scope: the declaration is kept but counts for nothing until the
+    # community has checked it
     UNCONFIRMED = "unconfirmed", _("awaiting verification")
     CONFIRMED = "confirmed", _("confirmed on the ground")
     WITHDRAWN = "withdrawn", _("withdrawn")
@@ -91,6 +92,9 @@ class Declaration(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     person = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="declarations")
+    # the name given with the declaration: what staff who may not see the person's record are
+    # shown (the record's own name is theirs to see only when the person is in their scope)
+    declared_name = models.CharField(_("name as declared"), max_length=64, blank=True)
     division_code = models.CharField(_("division"), max_length=15)
     address = models.CharField(_("address"), max_length=255, blank=True)
 
@@ -166,6 +170,11 @@ class Declaration(models.Model):
     @property
     def counted(self) -> bool:
         return self.status in COUNTED_STATUSES
+
+    def name_shown(self, person_visible: bool) -> str:
+        """The person's name for a viewer: the record's to those who may see the person, else the
+        name as declared (never the record's name of a document number someone typed)."""
+        return self.person.name if person_visible else self.declared_name
 
     @property
     def in_advance(self) -> bool:

@@ -173,14 +173,18 @@ def _current_units(person_ids: set) -> dict:
     return units
 
 
-def _match(rows: list[dict]) -> None:
+def _match(rows: list[dict], area: str) -> None:
     """Match a chunk of rows to persons with two queries (document index, then phone and name)
-    and find the units of the persons matched with one more."""
+    and find the units of the persons matched with one more. Only persons registered in the
+    list's area are matched: a list never changes, nor tells its team about, a person outside
+    the team's scope (a row of such a person is checked on the ground like an unknown one)."""
     divisions = {}
     by_id = [r for r in rows if r["id_number_bidx"]]
     if by_id:
         found = {}
         for bidx, pk, _name, division in _persons_by("id_number_bidx", {r["id_number_bidx"] for r in by_id}):
+            if not division.startswith(area):
+                continue
             found[bidx] = pk
             divisions[pk] = division
         for r in by_id:
@@ -190,6 +194,8 @@ def _match(rows: list[dict]) -> None:
     if by_phone:
         candidates = defaultdict(list)
         for phone_bidx, pk, name, division in _persons_by("phone_bidx", {r["phone_bidx"] for r in by_phone}):
+            if not division.startswith(area):
+                continue
             candidates[(phone_bidx, name.replace(" ", "").upper())].append(pk)
             divisions[pk] = division
         for r in by_phone:
@@ -434,7 +440,7 @@ def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
 
 def _store(pushed: PushedList, chunk: list[dict], local: places.LocalIndex, counts: Counter) -> None:
     valid = [r for r in chunk if not r["issues"]]
-    _match(valid)
+    _match(valid, pushed.division_code)
     out = []
     for r in chunk:
         v: tabular.RowValues = r["values"]

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import division_in_scope, scope_of, visible_to
-from epigrid.declarations import places
+from epigrid.declarations import claims, places
 from epigrid.declarations.models import (
     Channel,
     Declaration,
@@ -76,10 +76,13 @@ def _write(
     channel: str,
     status: str,
     now: datetime,
+    declared_name: str | None = None,
 ) -> Declaration:
     values = cleaned["values"]
+    declared = person.name if declared_name is None else declared_name
     declaration = Declaration.objects.create(
         person=person,
+        declared_name=" ".join(str(declared or "").split())[:64],
         division_code=division_code,
         channel=channel,
         status=status,
@@ -95,12 +98,8 @@ def _write(
             for i, stop in enumerate(cleaned["stops"])
         ]
     )
-    if declaration.kind == Kind.ARRIVAL:
-        _link_return(actor=actor, declaration=declaration, now=now)
-    else:
-        _open_return_watch(actor=actor, declaration=declaration, now=now)
-    if declaration.kind == Kind.ARRIVAL and declaration.arrived_at > now:
-        _schedule_arrival(actor=actor, declaration=declaration, now=now)
+    if declaration.counted:
+        _follow_up(actor=actor, declaration=declaration, now=now)
     record(
         actor,
         "create",
@@ -113,6 +112,18 @@ def _write(
         note=f"{declaration.kind} via {channel}",
     )
     return declaration
+
+
+def _follow_up(*, actor: Actor, declaration: Declaration, now: datetime) -> None:
+    """What a declaration that counts sets going for its person: the return of a trip, the watch
+    for a return, the reassessment when an arrival declared ahead happens. An unconfirmed
+    declaration sets nothing going until it is confirmed."""
+    if declaration.kind == Kind.ARRIVAL:
+        _link_return(actor=actor, declaration=declaration, now=now)
+    else:
+        _open_return_watch(actor=actor, declaration=declaration, now=now)
+    if declaration.kind == Kind.ARRIVAL and declaration.arrived_at > now:
+        _schedule_arrival(actor=actor, declaration=declaration, now=now)
 
 
 def _link_return(*, actor: Actor, declaration: Declaration, now: datetime) -> None:
@@ -246,9 +257,36 @@ def declare(
     at: datetime | None = None,
     reassess: bool = True,
 ) -> Declaration:
-    """Staff or an API client declare for a person they can reach (R2.1, R2.3)."""
+    """Staff or an API client declare for a person (R2.1, R2.3). A person outside the actor's
+    scope is never changed by them alone: the declaration waits for the person's own community
+    (`claims`)."""
     _require(actor, Perm.DECLARATIONS_EDIT)
-    now = at or timezone.now()
+    reached = claims.reaches(actor.user, person)
+    return _declare(
+        actor=actor,
+        person=person,
+        data=data,
+        channel=channel,
+        now=at or timezone.now(),
+        reassess=reassess,
+        declared_name=person.name if reached else "",
+        checked_in=None if reached else person.division_code,
+    )
+
+
+def _declare(
+    *,
+    actor: Actor,
+    person: Person,
+    data: DeclarationInput,
+    channel: str,
+    now: datetime,
+    reassess: bool,
+    declared_name: str,
+    checked_in: str | None,
+) -> Declaration:
+    """Write a staff declaration: in force at once when `checked_in` is None, else unconfirmed
+    with a check for the staff of `checked_in` (no reassessment, nothing set going)."""
     if person.is_merged:
         raise Conflict("person_merged", _("This record was merged; declare for the surviving record."))
     if data.kind == Kind.DEPARTURE and not data.division_code:
@@ -268,10 +306,13 @@ def declare(
             cleaned=cleaned,
             division_code=division_code,
             channel=channel,
-            status=DeclarationStatus.DECLARED,
+            status=DeclarationStatus.DECLARED if checked_in is None else DeclarationStatus.UNCONFIRMED,
             now=now,
+            declared_name=declared_name,
         )
-        if reassess and declaration.kind == Kind.ARRIVAL:
+        if checked_in is not None:
+            _check_declaration(actor, declaration, checked_in, now)
+        elif reassess and declaration.kind == Kind.ARRIVAL:
             _reassess(actor, [person.pk], now, "declaration")
     return declaration
 
@@ -285,17 +326,37 @@ def declare_for_new_person(
     at: datetime | None = None,
     reassess: bool = True,
 ) -> Declaration:
-    """Staff declare for someone by their document: the registered person when there is one (even
-    outside the staff member's scope: the declaration is theirs, the record stays out of reach),
-    otherwise a new person registered at the destination."""
+    """Staff declare for someone by their document: a new person is registered at the
+    destination; a registered one is declared for when they are in the staff member's scope and
+    the name and phone agree with the record. Otherwise the declaration is recorded unconfirmed
+    and checked by the community (`claims.checked_in`), and nothing of the record is revealed."""
     _require(actor, Perm.DECLARATIONS_EDIT)
     now = at or timezone.now()
     division_code = _local_division(data.division_code, "division_code")
-    person = _find_person(person_data)
-    if person is None:
-        _check_host(actor, data)
-        person = _register(actor, person_data, division_code, data.address, source="staff_declaration")
-    return declare(actor=actor, person=person, data=data, channel=channel, at=now, reassess=reassess)
+    with transaction.atomic():
+        person = _find_person(person_data)
+        checked_in = None
+        if person is None:
+            _check_host(actor, data)
+            person = _register(actor, person_data, division_code, data.address, source="staff_declaration")
+        else:
+            checked_in = claims.checked_in(
+                actor.user,
+                person,
+                name=person_data.name,
+                phone=person_data.phone,
+                destination=division_code,
+            )
+        return _declare(
+            actor=actor,
+            person=person,
+            data=data,
+            channel=channel,
+            now=now,
+            reassess=reassess,
+            declared_name=person_data.name,
+            checked_in=checked_in,
+        )
 
 
 def _find_person(person_data: IdentityInput) -> Person | None:
@@ -341,11 +402,6 @@ class PublicResult:
     confirmed: bool
 
 
-def _same_name(a: str, b: str) -> bool:
-    norm = lambda s: re.sub(r"\s+", "", s or "").upper()  # noqa: E731
-    return norm(a) == norm(b)
-
-
 def declare_public(
     *,
     actor: Actor,
@@ -379,9 +435,7 @@ def declare_public(
                 except Conflict:
                     continue  # registered a moment ago by a parallel request: match it instead
             else:
-                confirmed = _same_name(person.name, person_data.name) and (
-                    not person.phone_bidx or person.phone_bidx == people.phone_index(phone)
-                )
+                confirmed = claims.identity_matches(person, person_data.name, phone)
             declaration = _write(
                 actor=actor,
                 person=person,
@@ -390,6 +444,7 @@ def declare_public(
                 channel=Channel.PUBLIC,
                 status=DeclarationStatus.DECLARED if confirmed else DeclarationStatus.UNCONFIRMED,
                 now=now,
+                declared_name=person_data.name,
             )
             token = None
             if confirmed:
@@ -397,15 +452,7 @@ def declare_public(
                     _reassess(actor, [person.pk], now, "declaration")
                 token = people.create_private_link(actor=actor, person=person, language=language)
             else:
-                _open_verification(
-                    actor=actor,
-                    kind=VerificationKind.DECLARATION,
-                    division_code=division_code,
-                    due_at=now + timedelta(hours=VERIFY_HOURS),
-                    person=person,
-                    declaration=declaration,
-                    at=now,
-                )
+                _check_declaration(actor, declaration, division_code, now)
         return PublicResult(declaration, token, confirmed)
     raise Conflict("try_again", _("Please send the declaration again."))
 
@@ -525,7 +572,9 @@ def _open_verification(
     if declaration is not None:
         texts = task_texts(
             kind,
-            name=person.name if person else "",
+            # the name that was declared: the record's may belong to someone the checker must
+            # not learn about, and the check is whether the declarer is that person
+            name=declaration.declared_name or (person.name if person else ""),
             origin=declaration.origin or declaration.travel_to,
             arrived=declaration.arrived_at,
             address=declaration.address,
@@ -549,6 +598,19 @@ def _open_verification(
         note=kind,
     )
     return task
+
+
+def _check_declaration(actor: Actor, declaration: Declaration, division_code: str, now: datetime) -> None:
+    """An unconfirmed declaration gets its check on the ground, due within a day."""
+    _open_verification(
+        actor=actor,
+        kind=VerificationKind.DECLARATION,
+        division_code=division_code,
+        due_at=now + timedelta(hours=VERIFY_HOURS),
+        person=declaration.person,
+        declaration=declaration,
+        at=now,
+    )
 
 
 def _close_mirror(actor: Actor, task: VerificationTask, outcome: str, at: datetime) -> None:
@@ -608,8 +670,9 @@ def complete_verification(
         row = task.pushed_row
         if outcome == Outcome.FOUND:
             result = _record_found(actor, task, found, now)
-            reassess_ids.append(result.person_id)
-            if row is not None:
+            if result.counted:
+                reassess_ids.append(result.person_id)
+            if row is not None and result.counted:
                 row.excluded_from_facts = True  # the confirmed declaration carries the arrival now
                 row.person_id = row.person_id or result.person_id
                 row.save(update_fields=["excluded_from_facts", "person"])
@@ -630,7 +693,7 @@ def complete_verification(
         task.verified_at = now
         task.verified_by = actor.user
         task.result_declaration = result
-        if result is not None and task.person_id is None:
+        if result is not None and result.counted and task.person_id is None:
             task.person_id = result.person_id
         task.save(
             update_fields=[
@@ -675,14 +738,15 @@ def _record_found(actor: Actor, task: VerificationTask, found: FoundDetails, now
             fields=["status"],
             note="confirmed on verification",
         )
+        _follow_up(actor=actor, declaration=declaration, now=now)
         return declaration
     row: PushedRow | None = task.pushed_row
     tip: Tip | None = task.tip
-    person = task.person
+    person, claimed = task.person, None
     if person is None and row is not None and row.id_number_bidx:
         person = Person.objects.filter(id_number_bidx=row.id_number_bidx, status=Status.ACTIVE).first()
     if person is None:
-        person = _person_from_found(actor, task, row, found)
+        person, claimed = _person_from_found(actor, task, row, found)
     arrived_at = found.arrived_at or (row.arrived_at if row else None)
     if arrived_at is None and tip is not None and tip.arrived_on:
         arrived_at = rf.start_of_day(tip.arrived_on) + timedelta(hours=12)
@@ -694,10 +758,24 @@ def _record_found(actor: Actor, task: VerificationTask, found: FoundDetails, now
     if not origin:
         raise DeclarationError("origin_missing", _("Give where the person came from."), "origin")
     division_code = task.division_code if len(task.division_code) >= 12 else person.division_code
+    if not places.is_local_division(division_code):
+        division_code = person.division_code
+    # the same rule as a staff declaration: someone found here who is registered outside the
+    # checker's scope, or whose document number belongs to a record with other details, is
+    # confirmed by the community that knows them, not by this check alone
+    reached = claims.reaches(actor.user, person)
+    if claimed is not None:
+        checked_in = claims.checked_in(
+            actor.user, person, name=claimed.name, phone=claimed.phone, destination=division_code
+        )
+    else:
+        checked_in = None if reached else person.division_code
     data = DeclarationInput(
         kind=Kind.ARRIVAL,
         division_code=division_code,
-        address=(row.address if row else "") or (tip.address if tip else "") or person.address,
+        address=(row.address if row else "")
+        or (tip.address if tip else "")
+        or (person.address if reached else ""),
         arrived_at=arrived_at,
         origin=origin,
         transport=(row.transport if row else ""),
@@ -708,17 +786,25 @@ def _record_found(actor: Actor, task: VerificationTask, found: FoundDetails, now
         actor=actor,
         person=person,
         cleaned=cleaned,
-        division_code=division_code if places.is_local_division(division_code) else person.division_code,
+        division_code=division_code,
         channel=Channel.VERIFICATION,
-        status=DeclarationStatus.CONFIRMED,
+        status=DeclarationStatus.CONFIRMED if checked_in is None else DeclarationStatus.UNCONFIRMED,
         now=now,
+        declared_name=(claimed.name if claimed else "")
+        or (row.name if row else "")
+        or (tip.subject_name if tip else "")
+        or (person.name if reached else ""),
     )
+    if checked_in is not None:
+        _check_declaration(actor, declaration, checked_in, now)
     return declaration
 
 
 def _person_from_found(
     actor: Actor, task: VerificationTask, row: PushedRow | None, found: FoundDetails
-) -> Person:
+) -> tuple[Person, IdentityInput | None]:
+    """The person the checker identified: a registered record of the document with what was
+    said about it (a claim, see `claims`), or a person registered now (no claim)."""
     c = cipher()
     from epigrid.declarations.pushed import ROW_ID_FIELD, ROW_PHONE_FIELD
 
@@ -737,13 +823,13 @@ def _person_from_found(
     person_data = IdentityInput(doc_type=doc_type, id_number=number, name=name, phone=phone)
     existing = _find_person(person_data)
     if existing is not None:
-        return existing
+        return existing, person_data
     division_code = task.division_code
     if not places.is_local_division(division_code):
         raise DeclarationError(
             "division_unknown", _("Route the check to a community or grid cell first."), "division_code"
         )
-    return people.register_person(
+    registered = people.register_person(
         actor=actor,
         data=people.PersonInput(
             doc_type=doc_type,
@@ -755,6 +841,7 @@ def _person_from_found(
             source="verification",
         ),
     )
+    return registered, None
 
 
 def route_verification(
@@ -887,7 +974,8 @@ def submit_tip(*, actor: Actor, data: TipInput, at: datetime | None = None) -> T
         person = None
         if subject_phone:
             matches = list(Person.objects.filter(phone_bidx=tip.subject_phone_bidx, status=Status.ACTIVE)[:2])
-            if len(matches) == 1 and (not name or _same_name(matches[0].name, name)):
+            # a phone alone names no one: the person is linked only when the name agrees too
+            if len(matches) == 1 and name and claims.same_name(matches[0].name, name):
                 person = matches[0]
         _open_verification(
             actor=actor,

@@ -16,7 +16,7 @@ from epigrid.accounts.access import scoped
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, scope_of, visible_to
-from epigrid.declarations import places, pushed, services
+from epigrid.declarations import claims, places, pushed, services
 from epigrid.declarations.forms import (
     CommitForm,
     DeclarationFilter,
@@ -79,8 +79,10 @@ def declaration_list(request):
     result = _page(qs, request, "declared_at")
     language = get_language() or "zh-hans"
     labels = places.place_labels({d.origin or d.travel_to for d in result.items}, language)
+    visible = claims.visible_person_ids(request.user, [d.person_id for d in result.items])
     for d in result.items:
         d.place_label = labels.get(d.origin or d.travel_to, "")
+        d.subject = d.name_shown(d.person_id in visible)
     context = {
         "form": form,
         "declarations": result.items,
@@ -139,7 +141,16 @@ def declaration_new(request):
             except DomainError as exc:
                 apply_error([f for f in (identity_form, form) if f is not None], exc, form, stop_errors)
             else:
-                messages.success(request, _("The declaration was recorded."))
+                if declaration.counted:
+                    messages.success(request, _("The declaration was recorded."))
+                else:
+                    messages.warning(
+                        request,
+                        _(
+                            "The declaration was recorded. It counts once the community has "
+                            "confirmed it on the ground."
+                        ),
+                    )
                 if visible_to(request.user, Declaration.objects.filter(pk=declaration.pk)).exists():
                     return redirect("declarations:detail", declaration_id=declaration.pk)
                 return redirect("declarations:list")
@@ -156,7 +167,7 @@ def declaration_detail(request, declaration_id):
     from epigrid.declarations.panels import decorate
 
     decorate([declaration], get_language() or "zh-hans")
-    person_visible = visible_to(request.user, Person.objects.filter(pk=declaration.person_id)).exists()
+    person_visible = claims.reaches(request.user, declaration.person)
     return_arrival = Declaration.objects.filter(return_of=declaration).first()
     return render(
         request,
@@ -164,10 +175,12 @@ def declaration_detail(request, declaration_id):
         {
             "declaration": declaration,
             "person_visible": person_visible,
+            "subject": declaration.name_shown(person_visible),
             "return_arrival": return_arrival,
             "can_edit": request.user.has_epigrid_perm(Perm.DECLARATIONS_EDIT),
             "withdraw_form": WithdrawForm(),
-            "checks": declaration.verifications.all(),
+            # a check routed to the person's own community is theirs: not even its existence here
+            "checks": visible_to(request.user, declaration.verifications.all()),
         },
     )
 
@@ -202,17 +215,28 @@ def _verification_qs(user):
     )
 
 
-def _describe(tasks: list[VerificationTask], language: str) -> None:
-    """What the worker needs on the card: name, address, arrival, origin (facts only)."""
+def _describe(tasks: list[VerificationTask], language: str, user) -> None:
+    """What the worker needs on the card: name, address, arrival, origin (facts only). The name is
+    the record's only for a person the worker may see, else the one the source gave."""
     codes = set()
+    visible = claims.visible_person_ids(user, [t.person_id for t in tasks])
     for t in tasks:
         src = t.pushed_row or t.tip or t.declaration
         t.src = src
+        record_name = t.person.name if t.person_id in visible else ""
+        # a declaration to confirm is checked for the name it was declared with
+        declared = t.declaration.declared_name if t.declaration else ""
         t.subject = (
-            (t.person.name if t.person else "")
+            declared
+            or record_name
             or (t.pushed_row.name if t.pushed_row else "")
             or (t.tip.subject_name if t.tip else "")
         )
+        t.record_name = record_name if record_name and not claims.same_name(record_name, t.subject) else ""
+        if t.declaration:
+            # staff of another area declared for a person of this one, or the details differ
+            t.declared_elsewhere = not t.declaration.division_code.startswith(t.division_code)
+            codes.add(t.declaration.division_code)
         t.address_text = getattr(src, "address", "") if src else ""
         t.origin_code = getattr(src, "origin", "") if src else ""
         arrived = getattr(src, "arrived_at", None) if src else None
@@ -226,6 +250,8 @@ def _describe(tasks: list[VerificationTask], language: str) -> None:
     for t in tasks:
         t.origin_label = labels.get(t.origin_code, t.origin_code)
         t.division_label = labels.get(t.division_code, t.division_code)
+        if t.declaration:
+            t.destination_label = labels.get(t.declaration.division_code, t.declaration.division_code)
         t.overdue = t.status == VerificationStatus.OPEN and t.due_at < now
 
 
@@ -243,7 +269,7 @@ def verification_list(request):
     if kind in VerificationKind.values:
         qs = qs.filter(kind=kind)
     tasks = list(qs[:100])
-    _describe(tasks, get_language() or "zh-hans")
+    _describe(tasks, get_language() or "zh-hans", request.user)
     return render(
         request,
         "declarations/verify_list.html",
@@ -287,7 +313,7 @@ def verification_detail(request, task_id):
             else:
                 messages.success(request, _("The check was recorded."))
                 return redirect("declarations:verify_list")
-    _describe([task], get_language() or "zh-hans")
+    _describe([task], get_language() or "zh-hans", request.user)
     route_choices = (
         _route_choices(request.user, task)
         if task.is_open and request.user.has_epigrid_perm(Perm.DECLARATIONS_EDIT)
@@ -306,6 +332,8 @@ def verification_detail(request, task_id):
             "route_form": RouteForm(choices=route_choices) if route_choices else None,
             "person_visible": task.person_id
             and visible_to(request.user, Person.objects.filter(pk=task.person_id)).exists(),
+            "declaration_visible": task.declaration_id
+            and visible_to(request.user, Declaration.objects.filter(pk=task.declaration_id)).exists(),
             "now_input": now_local_input(),
         },
     )

@@ -126,10 +126,15 @@ class RiskArea(models.Model):
     supersedes = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="superseded_by"
     )
+    # the jurisdiction whose list this is (`risk_scope`): the division prefix of the command
+    # that listed it; its drafts and changes are out of reach of everyone else
+    division_code = models.CharField(_("jurisdiction"), max_length=15, blank=True, default="")
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     created_at = models.DateTimeField()
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
+
+    scope = ScopeSpec(division_field="division_code")
 
     class Meta:
         indexes = [models.Index(fields=["status", "area"], name="riskarea_status_area")]

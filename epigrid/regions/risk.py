@@ -38,7 +38,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.accounts.audit import Actor, record
+from epigrid.accounts.roles import Perm
 from epigrid.lib.errors import Conflict, DomainError, NotFound
+from epigrid.regions import risk_scope
 from epigrid.regions.models import Division, Level, RiskArea, RiskAreaStatus, RiskLevel
 from epigrid.regions.services import ancestors
 
@@ -160,6 +162,10 @@ def current_listing(area: str, level: str, starts_on: date | None) -> RiskArea |
     return rows.order_by("-published_at").first()
 
 
+def _reaches(user, row: RiskArea) -> bool:
+    return risk_scope.reachable(user, RiskArea.objects.filter(pk=row.pk)).exists()
+
+
 def _open_draft_for(row: RiskArea) -> RiskArea | None:
     return RiskArea.objects.filter(supersedes=row, status=RiskAreaStatus.DRAFT).first()
 
@@ -177,14 +183,24 @@ def _audit(actor: Actor, action: str, row: RiskArea, fields: Iterable[str], note
 
 
 def create_draft(
-    *, actor: Actor, data: RiskAreaInput, supersedes: RiskArea | None = None, at: datetime | None = None
+    *,
+    actor: Actor,
+    data: RiskAreaInput,
+    supersedes: RiskArea | None = None,
+    at: datetime | None = None,
+    jurisdiction: str = "",
 ) -> RiskArea:
-    """A new listing, or with `supersedes` a change to a published one, as a draft."""
+    """A new listing, or with `supersedes` a change to a published one, as a draft of the
+    author's jurisdiction (`risk_scope`; the system gives `jurisdiction` or lists for itself)."""
+    risk_scope.require(actor, Perm.RISK_EDIT)
     data = _validated(data)
+    if actor.user is not None:
+        jurisdiction = risk_scope.jurisdiction_for(actor.user, data.area)
     now = at or timezone.now()
     with transaction.atomic():
         if supersedes is not None:
             supersedes = RiskArea.objects.select_for_update().get(pk=supersedes.pk)
+            risk_scope.require_reach(actor, [supersedes])
             if supersedes.status != RiskAreaStatus.PUBLISHED:
                 raise Conflict("risk_area_not_published", _("Only a published listing can be changed."))
             if _open_draft_for(supersedes) is not None:
@@ -219,6 +235,7 @@ def create_draft(
             notice=data.notice,
             status=RiskAreaStatus.DRAFT,
             supersedes=supersedes,
+            division_code=jurisdiction,
             created_by=actor.user,
             created_at=now,
         )
@@ -227,9 +244,13 @@ def create_draft(
 
 
 def update_draft(*, actor: Actor, draft: RiskArea, data: RiskAreaInput) -> RiskArea:
+    """Edit a draft of the actor's reach; its area stays inside the draft's jurisdiction."""
+    risk_scope.require(actor, Perm.RISK_EDIT)
     data = _validated(data)
     with transaction.atomic():
         draft = RiskArea.objects.select_for_update().get(pk=draft.pk)
+        risk_scope.require_reach(actor, [draft])
+        risk_scope.check_area(actor, draft.division_code, data.area)
         if draft.status != RiskAreaStatus.DRAFT:
             raise Conflict(
                 "risk_area_not_draft", _("Only a draft can be edited; change the published listing instead.")
@@ -263,8 +284,10 @@ def edit_listing(*, actor: Actor, row: RiskArea, data: RiskAreaInput) -> RiskAre
 
 
 def discard_draft(*, actor: Actor, draft: RiskArea) -> RiskArea:
+    risk_scope.require(actor, Perm.RISK_EDIT)
     with transaction.atomic():
         draft = RiskArea.objects.select_for_update().get(pk=draft.pk)
+        risk_scope.require_reach(actor, [draft])
         if draft.status != RiskAreaStatus.DRAFT:
             raise Conflict("risk_area_not_draft", _("Only a draft can be discarded."))
         draft.status = RiskAreaStatus.WITHDRAWN
@@ -287,10 +310,16 @@ class AppliedChange:
         return {r.area for r in [*self.published, *self.withdrawn, *self.superseded]}
 
 
-def change_rows(publish: Iterable, withdraw: Iterable) -> tuple[list[RiskArea], list[RiskArea]]:
+def change_rows(
+    publish: Iterable, withdraw: Iterable, *, actor: Actor | None = None
+) -> tuple[list[RiskArea], list[RiskArea]]:
+    """The rows of a change; with `actor`, only rows of their reach (others are not found)."""
     publish_ids, withdraw_ids = list(dict.fromkeys(publish)), list(dict.fromkeys(withdraw))
-    drafts = list(RiskArea.objects.filter(pk__in=publish_ids).select_related("supersedes"))
-    listed = list(RiskArea.objects.filter(pk__in=withdraw_ids))
+    rows = RiskArea.objects.all()
+    if actor is not None and actor.user is not None:
+        rows = risk_scope.reachable(actor.user, rows)
+    drafts = list(rows.filter(pk__in=publish_ids).select_related("supersedes"))
+    listed = list(rows.filter(pk__in=withdraw_ids))
     if len(drafts) != len(publish_ids) or len(listed) != len(withdraw_ids):
         raise NotFound("risk_area_missing", _("A listing of this change no longer exists."))
     return drafts, listed
@@ -352,7 +381,9 @@ def apply_change(
     at: datetime | None = None,
 ) -> AppliedChange:
     """Publish drafts (superseding what they change) and withdraw listings, in one transaction.
-    Call through `rules.bulk.publish_risk_change`, which reassesses the people concerned."""
+    Call through `rules.bulk.publish_risk_change`, which reassesses the people concerned. Only a
+    command publishes (`RISK_PUBLISH`), and only listings of its reach."""
+    risk_scope.require(actor, Perm.RISK_PUBLISH)
     now = at or timezone.now()
     with transaction.atomic():
         publish, withdraw = list(publish), list(withdraw)
@@ -361,7 +392,7 @@ def apply_change(
         )
         # lock the rows of the change and those it supersedes, so two publications never race
         list(RiskArea.objects.select_for_update().filter(pk__in=[*publish, *withdraw, *superseded]))
-        drafts, listed = change_rows(publish, withdraw)
+        drafts, listed = change_rows(publish, withdraw, actor=actor)
         check_change(drafts, listed)
         if digest is not None and change_digest(drafts, listed) != digest:
             raise Conflict(
@@ -403,12 +434,13 @@ def upcoming_on(day: date):
     return RiskArea.objects.filter(status=RiskAreaStatus.PUBLISHED, starts_on__gt=day)
 
 
-def history_of(area: str) -> list[RiskArea]:
-    return list(
-        RiskArea.objects.filter(area=normalise_area(area))
-        .select_related("created_by", "published_by")
-        .order_by("created_at", "pk")
-    )
+def history_of(area: str, user=None) -> list[RiskArea]:
+    """Every listing of an area: what was published (the public list's history) and, for `user`,
+    the drafts of their reach."""
+    rows = RiskArea.objects.filter(area=normalise_area(area))
+    if user is not None:
+        rows = rows.filter(published_at__isnull=False) | risk_scope.reachable(user, rows)
+    return list(rows.select_related("created_by", "published_by").order_by("created_at", "pk"))
 
 
 @dataclass
@@ -632,9 +664,10 @@ def _parse_date(value) -> date | None:
     raise ValueError(text)
 
 
-def parse_import(name: str, content: bytes) -> ParsedImport:
-    """Phase one: read the sheet, check every row and cell, and say what each row would do
-    (a new listing, a change of a published one, or nothing). Nothing is written."""
+def parse_import(name: str, content: bytes, user=None) -> ParsedImport:
+    """Phase one: read the sheet, check every row and cell (for `user`, also that each area is
+    inside their jurisdiction), and say what each row would do (a new listing, a change of a
+    published one, or nothing). Nothing is written."""
     if len(content) > MAX_IMPORT_BYTES:
         raise RiskAreaError("import_size", _("The file is larger than 5 MB."), "file")
     table = _read_table(name, content)
@@ -722,6 +755,11 @@ def parse_import(name: str, content: bytes) -> ParsedImport:
             if field_name == "level" or column in unreadable:
                 continue  # already reported as unreadable
             issues.append(ImportIssue(row_number, column, message))
+        if user is not None and data.area and not any(i.column == parsed.columns["area"] for i in issues):
+            try:
+                risk_scope.jurisdiction_for(user, data.area)
+            except DomainError as exc:
+                issues.append(ImportIssue(row_number, parsed.columns["area"], exc.message))
         if level and data.area:
             key = (data.area, level)
             if key in seen:
@@ -781,6 +819,14 @@ def parse_import(name: str, content: bytes) -> ParsedImport:
             current = overlapping[-1]
             if _same_listing(current, data):
                 item.action = "unchanged"
+            elif user is not None and not _reaches(user, current):
+                parsed.issues.append(
+                    ImportIssue(
+                        item.row,
+                        parsed.columns["area"],
+                        _("This area is listed by a command above yours; that command changes it."),
+                    )
+                )
             else:
                 item.action, item.supersedes = "change", str(current.pk)
     return parsed
@@ -815,12 +861,12 @@ def commit_import(*, actor: Actor, rows: list[dict], at: datetime | None = None)
     return created
 
 
-def drafts() -> list[RiskArea]:
-    return list(
-        RiskArea.objects.filter(status=RiskAreaStatus.DRAFT)
-        .select_related("supersedes", "created_by")
-        .order_by("area", "level")
-    )
+def drafts(user=None) -> list[RiskArea]:
+    """Drafts waiting for publication (of `user`'s reach when given)."""
+    rows = RiskArea.objects.filter(status=RiskAreaStatus.DRAFT)
+    if user is not None:
+        rows = risk_scope.reachable(user, rows)
+    return list(rows.select_related("supersedes", "created_by").order_by("area", "level"))
 
 
 def published_rows() -> list[RiskArea]:

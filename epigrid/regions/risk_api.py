@@ -16,7 +16,7 @@ from pydantic import Field
 from epigrid.accounts.apiauth import public_operation, requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
-from epigrid.regions import risk
+from epigrid.regions import risk, risk_scope
 from epigrid.regions.models import RiskArea, RiskAreaStatus, RiskLevel
 
 router = Router(tags=["risk areas"])
@@ -127,7 +127,7 @@ def list_risk_areas(request, on: date | None = None, level: str = Query("", max_
 )
 @requires(Perm.RISK_EDIT)
 def list_drafts(request):
-    return _out(risk.drafts())
+    return _out(risk.drafts(request.auth))
 
 
 @router.get(
@@ -135,7 +135,7 @@ def list_drafts(request):
 )
 @requires(Perm.RISK_EDIT)
 def area_history(request, area: str):
-    rows = risk.history_of(area[:15])
+    rows = risk.history_of(area[:15], request.auth)
     if not rows:
         raise Http404
     return _out(rows)
@@ -155,8 +155,9 @@ def create_draft(request, payload: RiskAreaIn):
 )
 @requires(Perm.RISK_EDIT)
 def edit_listing(request, row_id: UUID, payload: RiskAreaIn):
-    row = RiskArea.objects.filter(
-        pk=row_id, status__in=[RiskAreaStatus.DRAFT, RiskAreaStatus.PUBLISHED]
+    row = risk_scope.reachable(
+        request.auth,
+        RiskArea.objects.filter(pk=row_id, status__in=[RiskAreaStatus.DRAFT, RiskAreaStatus.PUBLISHED]),
     ).first()
     if row is None:
         raise Http404
@@ -167,7 +168,7 @@ def edit_listing(request, row_id: UUID, payload: RiskAreaIn):
 @router.post("/{uuid:row_id}/discard", response=RiskAreaOut, summary="Discard a draft")
 @requires(Perm.RISK_EDIT)
 def discard_draft(request, row_id: UUID):
-    row = RiskArea.objects.filter(pk=row_id).first()
+    row = risk_scope.reachable(request.auth, RiskArea.objects.filter(pk=row_id)).first()
     if row is None:
         raise Http404
     return _out([risk.discard_draft(actor=actor(request), draft=row)])[0]
@@ -178,7 +179,7 @@ def discard_draft(request, row_id: UUID):
 )
 @requires(Perm.RISK_EDIT)
 def import_file(request, file: UploadedFile = File(...), commit: bool = False):  # noqa: B008 - ninja's idiom
-    parsed = risk.parse_import(file.name or "", file.read(risk.MAX_IMPORT_BYTES + 1))
+    parsed = risk.parse_import(file.name or "", file.read(risk.MAX_IMPORT_BYTES + 1), user=request.auth)
     created = []
     if commit and parsed.ok:
         created = [r.pk for r in risk.commit_import(actor=actor(request), rows=parsed.payload())]

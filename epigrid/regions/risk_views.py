@@ -19,9 +19,11 @@ from django_ratelimit.decorators import ratelimit
 from epigrid.accounts.access import public, scoped
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
+from epigrid.accounts.scoping import scope_of
+from epigrid.declarations import places
 from epigrid.lib.errors import DomainError
-from epigrid.regions import risk
-from epigrid.regions.models import Level, RiskArea, RiskAreaStatus, RiskLevel
+from epigrid.regions import risk, risk_scope
+from epigrid.regions.models import Division, Level, RiskArea, RiskAreaStatus, RiskLevel
 
 IMPORT_SALT = "epigrid.regions.risk-import"
 IMPORT_MAX_AGE = 3600
@@ -29,12 +31,16 @@ PUBLIC_RATE = "60/m"
 
 
 class RiskAreaForm(forms.Form):
+    # chosen with the declarations' division picker (`_place.html`); without JavaScript it is a
+    # text field that takes a code or the name of a province, city, county or country
     area = forms.CharField(
-        label=gettext_lazy("Area code"),
-        max_length=15,
+        label=gettext_lazy("Area"),
+        max_length=64,
         help_text=gettext_lazy(
-            "GB/T 2260 code (420100, 9-digit town, 12-digit community) or country code (US)."
+            "Choose the province, city, county, town or community, or a country; "
+            "or type its GB/T 2260 code (420100) or country code (US)."
         ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "place-text"}),
     )
     area_name = forms.CharField(
         label=gettext_lazy("Name (for towns and communities not on record here)"),
@@ -50,6 +56,16 @@ class RiskAreaForm(forms.Form):
     )
     notice = forms.CharField(label=gettext_lazy("Notice"), max_length=255)
 
+    def clean_area(self) -> str:
+        value = self.cleaned_data["area"].strip()
+        code = risk.normalise_area(value)
+        if not value or code.isdigit() or (code.isascii() and code.isalpha() and len(code) == 2):
+            return code
+        try:
+            return places.national_index().resolve(value)
+        except places.PlaceError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
     def input(self) -> risk.RiskAreaInput:
         data = self.cleaned_data
         return risk.RiskAreaInput(
@@ -60,6 +76,39 @@ class RiskAreaForm(forms.Form):
             notice=data["notice"],
             area_name=data["area_name"],
         )
+
+
+def _picker(user) -> dict:
+    """Where the area picker starts: a province-wide user picks anywhere and abroad; anyone else
+    from the division above their jurisdiction, so their own county (or city, town) is a choice
+    and its towns and communities below it."""
+    prefixes = sorted(scope_of(user).prefixes, key=len)
+    if not prefixes or len(prefixes[0]) <= risk_scope.PROVINCE:
+        return {"root": "", "depth": 5, "countries": True}
+    own = Division.objects.filter(code=prefixes[0].ljust(6, "0")).first()
+    if own is None or own.parent_id is None:
+        return {"root": "", "depth": 5, "countries": False}
+    return {"root": own.parent_id, "depth": Level.COMMUNITY - own.level + 1, "countries": False}
+
+
+def _form_page(request, form, title, row=None):
+    picker = _picker(request.user)
+    if not picker["countries"]:
+        form.fields["area"].help_text = _(
+            "Choose the county, town or community inside your jurisdiction, or type its GB/T 2260 code."
+        )
+    language = translation.get_language() or "zh-hans"
+    return render(
+        request,
+        "regions/risk_form.html",
+        {
+            "form": form,
+            "title": title,
+            "row": row,
+            "picker": picker,
+            "countries": places.country_choices(language) if picker["countries"] else [],
+        },
+    )
 
 
 def _apply_error(form: forms.Form, exc: DomainError) -> None:
@@ -144,11 +193,27 @@ def public_list(request):
 # --- staff pages --------------------------------------------------------------------------
 
 
+def _reachable_row(request, row_id, statuses=None) -> RiskArea:
+    """A listing of the user's reach, else 404 (`risk_scope`)."""
+    rows = RiskArea.objects.filter(pk=row_id)
+    if statuses:
+        rows = rows.filter(status__in=statuses)
+    row = risk_scope.reachable(request.user, rows).first()
+    if row is None:
+        raise Http404
+    return row
+
+
 @scoped(Perm.RISK_EDIT)
 def manage(request):
     language = request.LANGUAGE_CODE
-    drafts = _label(risk.drafts(), language)
+    drafts = _label(risk.drafts(request.user), language)
     published = _label(risk.published_rows(), language)
+    # the published list is public; only listings of one's own jurisdiction are changed here
+    listed = RiskArea.objects.filter(status=RiskAreaStatus.PUBLISHED)
+    mine = set(risk_scope.reachable(request.user, listed).values_list("pk", flat=True))
+    for row in published:
+        row.reachable = row.pk in mine
     return render(
         request,
         "regions/risk_manage.html",
@@ -156,6 +221,7 @@ def manage(request):
             "drafts": drafts,
             "published": published,
             "can_publish": request.user.has_epigrid_perm(Perm.RULES_PUBLISH),
+            "can_decide": request.user.has_epigrid_perm(Perm.RISK_PUBLISH),
             "today": timezone.localdate(),
         },
     )
@@ -172,14 +238,12 @@ def new(request):
         else:
             messages.success(request, _("The draft was saved. Preview and publish it from the list."))
             return redirect("regions:risk_manage")
-    return render(request, "regions/risk_form.html", {"form": form, "title": _("New listing")})
+    return _form_page(request, form, _("New listing"))
 
 
 @scoped(Perm.RISK_EDIT)
 def edit(request, row_id):
-    row = RiskArea.objects.filter(pk=row_id).first()
-    if row is None or row.status not in (RiskAreaStatus.DRAFT, RiskAreaStatus.PUBLISHED):
-        raise Http404
+    row = _reachable_row(request, row_id, (RiskAreaStatus.DRAFT, RiskAreaStatus.PUBLISHED))
     initial = {
         "area": row.area,
         "area_name": row.area_name,
@@ -202,15 +266,14 @@ def edit(request, row_id):
             messages.success(request, _("The change was saved as a draft."))
             return redirect("regions:risk_manage")
     title = _("Edit draft") if row.status == RiskAreaStatus.DRAFT else _("Change a published listing")
-    return render(request, "regions/risk_form.html", {"form": form, "title": title, "row": row})
+    _label([row], request.LANGUAGE_CODE)
+    return _form_page(request, form, title, row)
 
 
 @scoped(Perm.RISK_EDIT)
 @require_POST
 def discard(request, row_id):
-    row = RiskArea.objects.filter(pk=row_id).first()
-    if row is None:
-        raise Http404
+    row = _reachable_row(request, row_id)
     try:
         risk.discard_draft(actor=Actor.from_request(request), draft=row)
     except DomainError as exc:
@@ -222,7 +285,7 @@ def discard(request, row_id):
 
 @scoped(Perm.RISK_EDIT)
 def history(request, area):
-    rows = risk.history_of(area)
+    rows = risk.history_of(area, request.user)
     if not rows:
         raise Http404
     _label(rows, request.LANGUAGE_CODE)
@@ -253,7 +316,9 @@ def import_file(request):
             context["error"] = _("Choose a CSV or XLSX file.")
         else:
             try:
-                parsed = risk.parse_import(upload.name, upload.read(risk.MAX_IMPORT_BYTES + 1))
+                parsed = risk.parse_import(
+                    upload.name, upload.read(risk.MAX_IMPORT_BYTES + 1), user=request.user
+                )
             except DomainError as exc:
                 context["error"] = exc.message
             else:

@@ -18,7 +18,7 @@ from epigrid.regions.risk_api import router as risk_router
 from epigrid.rules import bulk
 from epigrid.rules.explanations import explain_person
 from epigrid.rules.models import BulkRun
-from epigrid.rules.views import visible_runs
+from epigrid.rules.views import change_reached, visible_runs
 
 router = Router(tags=["rules"])
 router.add_router("/risk-areas", risk_router)
@@ -76,7 +76,7 @@ def _run_out(request, run: BulkRun) -> dict:
 
 def _run_or_404(request, run_id) -> BulkRun:
     run = visible_runs(request.auth).filter(pk=run_id).first()
-    if run is None:
+    if run is None or not change_reached(request.auth, run):
         raise Http404
     return run
 

@@ -134,7 +134,7 @@ def preview_risk_change(
     """Start the what-if of publishing these drafts and withdrawing these listings."""
     at = at or timezone.now()
     with transaction.atomic():
-        drafts, listed = risk_areas.change_rows(publish, withdraw)
+        drafts, listed = risk_areas.change_rows(publish, withdraw, actor=actor)
         risk_areas.check_change(drafts, listed)
         parameters = {
             "publish": [str(d.pk) for d in drafts],

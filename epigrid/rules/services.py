@@ -392,6 +392,7 @@ class _OpenMeasure:
 COUNT_FIELDS = (
     "people",
     "first",
+    "affected",
     "measures",
     "opened",
     "closed",
@@ -403,7 +404,10 @@ COUNT_FIELDS = (
 
 
 class ChangeCounter:
-    """Changes per town (9 digits) and community (12 digits), and in total (key "")."""
+    """Changes per town (9 digits) and community (12 digits), and in total (key ""). `people`
+    counts every decision that changes, `first` the first assessments among them, `affected`
+    the people whose measures or colour change (what a publication does to people; a first
+    assessment that asks nothing of its person is not among them)."""
 
     def __init__(self):
         self.rows: dict[str, Counter] = defaultdict(Counter)
@@ -419,6 +423,7 @@ class ChangeCounter:
             row = self.rows[key]
             row["people"] += 1
             row["first"] += first
+            row["affected"] += bool(opened or closed or colour_changed)
             row["measures"] += bool(opened or closed)
             row["opened"] += opened
             row["closed"] += closed

@@ -33,9 +33,24 @@ def visible_runs(user):
 
 def _run_or_404(user, run_id) -> BulkRun:
     run = visible_runs(user).filter(pk=run_id).first()
-    if run is None:
+    if run is None or not change_reached(user, run):
         raise Http404
     return run
+
+
+def change_reached(user, run: BulkRun) -> bool:
+    """A what-if of a risk-area change shows its drafts: it is seen by those whose jurisdiction
+    the drafts are of (regions.risk_scope), like the drafts themselves."""
+    if run.cause != bulk.RISK_CHANGE or run.kind != BulkRun.Kind.PREVIEW:
+        return True
+    params = run.parameters or {}
+    try:
+        risk_areas.change_rows(
+            params.get("publish", []), params.get("withdraw", []), actor=Actor(user=user, via="web")
+        )
+    except DomainError:
+        return False
+    return True
 
 
 @scoped(Perm.RULES_PUBLISH)
@@ -44,7 +59,12 @@ def index(request):
     area = scope.prefixes[0] if scope.prefixes else "320583"
     now = timezone.now()
     packs = default_library().in_force(area, now)
-    runs = list(visible_runs(request.user).order_by("-created_at")[:30])
+    runs = [
+        r for r in visible_runs(request.user).order_by("-created_at")[:30] if change_reached(request.user, r)
+    ]
+    for run in runs:
+        total = (run.counts or {}).get("", {})
+        run.affected, run.first = total.get("affected", 0), total.get("first", 0)
     return render(
         request,
         "rules/index.html",
@@ -136,6 +156,8 @@ def _run_context(request, run: BulkRun) -> dict:
         and run.cause in (bulk.RISK_CHANGE, bulk.REASSESS)
         and published is None
         and timezone.now() - run.at <= bulk.PREVIEW_VALID_FOR
+        # a risk-area change is published by a command (JX57-2.3, regions.risk_scope)
+        and (run.cause != bulk.RISK_CHANGE or request.user.has_epigrid_perm(Perm.RISK_PUBLISH))
     )
     total = progress["counts"].get("", {})
     return {
@@ -156,6 +178,9 @@ def run_detail(request, run_id):
     run = _run_or_404(request.user, run_id)
     context = _run_context(request, run)
     context["change"] = _change_of(run, request.LANGUAGE_CODE)
+    if context["change"] is not None:
+        # a publication, or a preview that was published: the change is in force, not pending
+        context["change"]["applied"] = run.kind == BulkRun.Kind.PUBLISH or context["published"] is not None
     return render(request, "rules/run.html", context)
 
 

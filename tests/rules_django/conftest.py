@@ -79,6 +79,7 @@ def listing(system):
                 area=area, level=level, starts_on=starts_on, ends_on=ends_on, notice=notice
             ),
             at=AT - timedelta(days=30),
+            jurisdiction="32",
         )
         risk.apply_change(actor=system, publish=[draft.pk], withdraw=[], at=AT - timedelta(days=30))
         return RiskArea.objects.get(pk=draft.pk)

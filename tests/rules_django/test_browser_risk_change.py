@@ -1,5 +1,5 @@
-"""A CDC member publishes a risk-area change in the browser: the preview's progress is polled
-with htmx until the counts show, then publishing reassesses the people concerned."""
+"""The province command publishes a risk-area change in the browser: the preview's progress is
+polled with htmx until the counts show, then publishing reassesses the people concerned."""
 
 from datetime import timedelta
 
@@ -40,8 +40,9 @@ def test_it_previews_and_publishes_a_change_in_the_browser(live_server, page, wo
                 ends_on=None,
                 notice="北京市通告",
             ),
+            jurisdiction="32",
         )
-        persona("cdc", prefixes=["320583"], username="cdc-browser", password="a long enough secret")
+        persona("province_command", username="cdc-browser", password="a long enough secret")
 
         page.set_viewport_size({"width": 1280, "height": 900})
         page.goto(f"{live_server.url}/accounts/login/?next=/regions/risk-areas/manage/")

@@ -75,6 +75,7 @@ def draft_high_fengtai(system):
             notice="北京市风险等级公告",
         ),
         at=AT,
+        jurisdiction="32",  # an area elsewhere in the country: on the province's list
     )
 
 
@@ -85,8 +86,8 @@ def _outcome():
 
 
 def test_it_previews_then_publishes_and_the_counts_equal_the_changes_made(town, persona, system):
-    cdc = persona("cdc", prefixes=["3205"])
-    actor = Actor(user=cdc)
+    command = persona("province_command")
+    actor = Actor(user=command)
     draft = draft_high_fengtai(system)
     before_decisions = DecisionRecord.objects.count()
     before_measures = MeasureRecord.objects.count()

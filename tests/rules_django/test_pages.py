@@ -1,5 +1,6 @@
 """The web flow of a risk-area change (issue item 6): a CDC member drafts, previews on the
-page (progress polled with htmx), publishes; people's measures change; roles and scopes hold."""
+page (progress polled with htmx), the command publishes; people's measures change; roles and
+scopes hold (issue 10.4: the list is the commands', JX57-2.3)."""
 
 from datetime import date, timedelta
 from unittest import mock
@@ -30,7 +31,7 @@ def now_people(book, make_person, grid_cells, system):
 def test_draft_preview_publish_through_the_pages_changes_peoples_measures(
     now_people, persona, client_for, grid_cells
 ):
-    cdc = persona("cdc", prefixes=["3205"])
+    cdc = persona("cdc", prefixes=["32"])  # the province's CDC: Wuhan is on the province's list
     client = client_for(cdc)
     today = timezone.localdate()
     client.post(
@@ -59,7 +60,11 @@ def test_draft_preview_publish_through_the_pages_changes_peoples_measures(
     assert progress.context["total"]["people"] == 3 and progress.context["total"]["to_red"] == 3
     towns = [r for r in progress.context["rows"] if r["town"]]
     assert sum(r["people"] for r in towns) == 3 and all(r["name"] != r["code"] for r in towns)
-    assert progress.context["can_publish"]
+    assert not progress.context["can_publish"]  # the CDC previews; the command publishes
+    assert client.post(f"/rules/runs/{run.pk}/publish")["Location"] == f"/rules/runs/{run.pk}/"
+    assert RiskArea.objects.get(pk=draft.pk).status == "draft"
+    client = client_for(persona("province_command"))
+    assert client.get(f"/rules/runs/{run.pk}/progress").context["can_publish"]
 
     published = client.post(f"/rules/runs/{run.pk}/publish")
     new_run = BulkRun.objects.get(kind="publish")
@@ -100,7 +105,7 @@ def test_who_may_preview_publish_and_see_runs(now_people, persona, client_for, s
 
 
 def test_the_api_previews_and_publishes_a_risk_change(now_people, persona, client_for):
-    client = client_for(persona("city_command"))
+    client = client_for(persona("province_command"))
     today = timezone.localdate()
     draft = client.post(
         "/api/v1/rules/risk-areas",
