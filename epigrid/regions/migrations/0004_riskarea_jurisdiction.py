@@ -27,7 +27,7 @@ def jurisdictions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("regions", "0002_riskarea"),
+        ("regions", "0003_division_names"),
         ("accounts", "0003_indexes_not_repeated"),
     ]
 
