@@ -170,6 +170,9 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AXES_FAILURE_LIMIT = env_int("EPIGRID_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 0.25
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# the login URL's `next` holds the page asked for, with its query (a searched phone number):
+# masked in axes' records like the username and address
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
