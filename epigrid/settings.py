@@ -165,11 +165,14 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout: five wrong passwords for one username, or from one address, lock it for 15 minutes;
-# by username so a distributed guess is stopped, by address so one host cannot spray accounts.
+# Lockout (accounts/lockout.py): five wrong passwords for one username from one address lock
+# that username at that address for 15 minutes, so one user's typos behind an office NAT lock
+# no one else; twenty for one username from any addresses lock the username, so a guess spread
+# over many addresses still stops.
 AXES_FAILURE_LIMIT = env_int("EPIGRID_LOGIN_FAILURE_LIMIT", 5)
+EPIGRID_LOGIN_USER_FAILURE_LIMIT = env_int("EPIGRID_LOGIN_USER_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "epigrid.accounts.lockout.lockout_parameters"
 # the login URL's `next` holds the page asked for, with its query (a searched phone number):
 # masked in axes' records like the username and address
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next"]
