@@ -160,7 +160,7 @@ def verify(request, payload: VerifyIn):
 # --- health information query and code generation -------------------------------------------------
 
 
-class HistoryOut(Schema):
+class ColourHistoryOut(Schema):
     at: datetime
     old_colour: str
     new_colour: str
@@ -179,7 +179,7 @@ class CodeInfoOut(Schema):
     requirements: list[str]
     release: dict | None
     release_at: datetime | None
-    history: list[HistoryOut]
+    history: list[ColourHistoryOut]
     open_correction: UUID | None
 
 
