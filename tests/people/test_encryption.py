@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from django.apps import apps
 from django.db import connection, models
+from hypothesis import given
+from hypothesis import strategies as st
 
 from epigrid.accounts.audit import Actor
 from epigrid.lib.crypto import DecryptionError, FieldCipher, cipher
@@ -341,3 +343,26 @@ def test_a_version_1_ciphertext_still_opens_and_the_migration_binds_it_to_its_ro
     _swap(Person, "phone_enc", a.pk, b.pk)
     with pytest.raises(DecryptionError):
         c.decrypt(PHONE_FIELD, Person.objects.get(pk=a.pk).phone_enc, row=a.pk)
+
+
+@given(
+    field=st.sampled_from([ID_FIELD, PHONE_FIELD, "tip.reporter_name", "healthcode.signing_key"]),
+    plaintext=st.text(max_size=64),
+    rows=st.lists(st.uuids() | st.text(min_size=1, max_size=12), min_size=2, max_size=2, unique=True),
+)
+def test_a_ciphertext_opens_on_its_own_row_and_field_only(field, plaintext, rows):
+    c = FieldCipher("property key")
+    mine, other = rows
+    blob = c.encrypt(field, plaintext, row=mine)
+    assert c.decrypt(field, blob, row=mine) == plaintext
+    assert c.decrypt(field, blob, row=str(mine)) == plaintext  # a UUID as SQLite hands it back
+    assert c.rebind(field, blob, row=mine) is None  # already sealed for its row
+    if str(mine) != str(other):
+        with pytest.raises(DecryptionError):
+            c.decrypt(field, blob, row=other)
+    with pytest.raises(DecryptionError):
+        c.decrypt(field + ".other", blob, row=mine)
+    # a version 1 ciphertext opens on any row until it is rebound, then on its own only
+    old = _field_only(c, field, plaintext)
+    assert c.decrypt(field, old, row=other) == plaintext
+    assert c.decrypt(field, c.rebind(field, old, row=mine), row=mine) == plaintext
