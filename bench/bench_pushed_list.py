@@ -133,8 +133,8 @@ def build_rows(n: int, persons: list, now, rng: random.Random) -> list[list]:
         kind = rng.random()
         if kind < 0.95 and i < len(persons):
             pid, name, id_enc, phone_enc, address, division = persons[i]
-            phone = c.decrypt(PHONE_FIELD, phone_enc) if phone_enc else ""
-            document = c.decrypt(ID_FIELD, id_enc) if kind < 0.90 or not phone else ""
+            phone = c.decrypt(PHONE_FIELD, phone_enc, row=pid) if phone_enc else ""
+            document = c.decrypt(ID_FIELD, id_enc, row=pid) if kind < 0.90 or not phone else ""
             code = division if rng.random() < 0.3 else ""
             rows.append([document, name, phone, origin, when, address, code, transport, number])
         else:

@@ -62,12 +62,12 @@ def main() -> None:
             list(
                 Person.objects.filter(doc_type="resident_id")
                 .order_by("?")[: args.searches]
-                .values_list("id_number_enc", flat=True)
+                .values_list("pk", "id_number_enc")
             )
             if vendor == "sqlite"
-            else [row[0] for row in _pg_sample(connection, args.searches)]
+            else _pg_sample(connection, args.searches)
         )
-        numbers = [cipher().decrypt(services.ID_FIELD, blob) for blob in sample]
+        numbers = [cipher().decrypt(services.ID_FIELD, blob, row=pk) for pk, blob in sample]
         rng.shuffle(numbers)
         ScopeGrant.objects.get_or_create(user=city, division_prefix="3205")
         city_user = User.objects.get(pk=city.pk)
@@ -122,7 +122,7 @@ def main() -> None:
 def _pg_sample(connection, n):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id_number_enc FROM people_person TABLESAMPLE SYSTEM (1) "
+            "SELECT id, id_number_enc FROM people_person TABLESAMPLE SYSTEM (1) "
             "WHERE doc_type = 'resident_id' LIMIT %s",
             [n],
         )

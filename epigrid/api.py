@@ -1,7 +1,8 @@
 """The HTTP API under /api/v1 (django-ninja): routers from each app, one error shape.
 
-Every error is `{"code", "message", "field"}` with a 4xx status; bad input never reaches a
-500. OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs.
+Every error is `{"code", "message", "field"}` with a 4xx status; a 422 adds `errors`, every
+problem found (`apierrors`); bad input never reaches a 500. OpenAPI at /api/v1/openapi.json,
+docs at /api/v1/docs.
 """
 
 import logging
@@ -11,21 +12,13 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from epigrid import apierrors
 from epigrid.accounts.access import mark_api
 from epigrid.accounts.apiauth import AUTH
 from epigrid.lib.errors import DomainError
 from epigrid.lib.keyset import BadCursor
 
 log = logging.getLogger(__name__)
-
-_LOCATIONS = {"body", "query", "path", "form", "header", "cookie", "file"}
-
-
-def _field_of(error: dict) -> str | None:
-    parts = [
-        str(p) for p in error.get("loc", ()) if str(p) not in _LOCATIONS and not str(p).startswith("payload")
-    ]
-    return ".".join(parts) or None
 
 
 def build_api() -> NinjaAPI:
@@ -43,9 +36,9 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(ValidationError)
     def on_validation(request, exc: ValidationError):
-        first = exc.errors[0] if exc.errors else {}
-        message = first.get("msg", "Invalid input.")
-        return respond(request, 422, "invalid", message, _field_of(first))
+        errors = apierrors.from_validation(exc.errors) or [apierrors.item([], "invalid", "Invalid input.")]
+        body = apierrors.invalid("invalid", errors[0]["message"], errors)
+        return api.create_response(request, body, status=422)
 
     @api.exception_handler(DomainError)
     def on_domain(request, exc: DomainError):

@@ -9,6 +9,7 @@ EPIGRID_ALLOWED_HOSTS   comma-separated.
 EPIGRID_DEBUG           true/false.
 EPIGRID_DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept (default 60); EPIGRID_DB_POOL=true
                         uses psycopg's pool instead; EPIGRID_DB_HEALTH_CHECKS (default true).
+EPIGRID_SSL_REDIRECT, EPIGRID_HSTS_SECONDS, EPIGRID_HSTS_SUBDOMAINS  HTTPS only (production).
 """
 
 import os
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "epigrid.api.JsonErrorsMiddleware",
     "epigrid.web.middleware.RejectNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -165,11 +167,17 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Lockout: five wrong passwords for one username, or from one address, lock it for 15 minutes;
-# by username so a distributed guess is stopped, by address so one host cannot spray accounts.
+# Lockout (accounts/lockout.py): five wrong passwords for one username from one address lock
+# that username at that address for 15 minutes, so one user's typos behind an office NAT lock
+# no one else; twenty for one username from any addresses lock the username, so a guess spread
+# over many addresses still stops.
 AXES_FAILURE_LIMIT = env_int("EPIGRID_LOGIN_FAILURE_LIMIT", 5)
+EPIGRID_LOGIN_USER_FAILURE_LIMIT = env_int("EPIGRID_LOGIN_USER_FAILURE_LIMIT", 20)
 AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = "epigrid.accounts.lockout.lockout_parameters"
+# the login URL's `next` holds the page asked for, with its query (a searched phone number):
+# masked in axes' records like the username and address
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "next"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
@@ -183,6 +191,36 @@ CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if PRODUCTION else None
+# In production only HTTPS: plain HTTP is redirected (but /healthz, which the load balancer asks
+# over the inside network) and browsers are told for a year to come back only over HTTPS.
+# Subdomains are left out unless EPIGRID_HSTS_SUBDOMAINS says so: they may be other services.
+SECURE_SSL_REDIRECT = env_bool("EPIGRID_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("EPIGRID_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("EPIGRID_HSTS_SUBDOMAINS", False)
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, images, fonts and
+# connections from this origin only; no inline script, no eval (htmx is configured in base.html
+# to need neither, nor an inline <style>); no plugin, no framing, forms post only here. Style
+# *attributes* are allowed (`style-src-attr`): templates set a progress bar's width or a colour
+# badge from data that way; a style attribute runs no script and selects nothing, where an inline
+# <style> element (still refused) could.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -162,9 +162,33 @@ def make_person(world, system):
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
+CSP_VIOLATIONS: list[str] = []
+
+
+def _watch_csp(context):
+    """Chromium reports what the Content-Security-Policy refused on the console: collected so
+    the test that met it fails (`_no_csp_violations`)."""
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"{message.location.get('url', '')}: {message.text}")
+
+    context.on("console", on_console)
+    return context
+
+
+@pytest.fixture(autouse=True)
+def _no_csp_violations(request):
+    seen = len(CSP_VIOLATIONS)
+    yield
+    if "browser" in request.fixturenames:
+        assert CSP_VIOLATIONS[seen:] == [], "the page broke its Content-Security-Policy"
+
+
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's chromium under Playwright; never a downloaded browser."""
+    """Debian's chromium under Playwright; never a downloaded browser. Every context it opens
+    watches for Content-Security-Policy violations."""
     # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
     # test itself (setting up data) are still synchronous and safe here.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -177,6 +201,8 @@ def browser():
             executable_path=chromium,
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
+        open_context = browser.new_context
+        browser.new_context = lambda *args, **kwargs: _watch_csp(open_context(*args, **kwargs))
         yield browser
         browser.close()
 

@@ -28,12 +28,24 @@ class TokenAuth(HttpBearer):
 
 
 class SessionAuth(APIKeyCookie):
-    """The signed-in browser session; CSRF-checked on unsafe methods."""
+    """The signed-in browser session; CSRF-checked on unsafe methods.
+
+    Only a signed-in session is judged here, and never a request that sent a bearer token: a
+    client whose token is bad, revoked or expired gets 401 (from the token), not the session's
+    CSRF refusal, which would tell it to fetch a CSRF token it has no use for."""
 
     param_name = "sessionid"
 
     def __init__(self):
         super().__init__(csrf=True)
+
+    def __call__(self, request):
+        if request.headers.get("Authorization", "").lower().startswith("bearer"):
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
 
     def authenticate(self, request, key):
         user = getattr(request, "user", None) or AnonymousUser()

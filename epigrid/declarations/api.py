@@ -161,7 +161,7 @@ class WithdrawIn(Schema):
     reason: str = Field(min_length=1, max_length=200)
 
 
-class IssueOut(Schema):
+class ListIssueOut(Schema):
     row: int | None
     column: str | None
     code: str
@@ -183,7 +183,7 @@ class PushedListOut(Schema):
     routing: dict[str, int]
     header_map: dict[str, str]
     ignored_columns: list[str]
-    file_errors: list[IssueOut]
+    file_errors: list[ListIssueOut]
     due_hours: int
     batch_size: int
     batches_total: int
@@ -250,7 +250,7 @@ class VerificationPage(Schema):
     next_cursor: str | None
 
 
-class CompleteIn(Schema):
+class VerificationCompleteIn(Schema):
     outcome: Literal[tuple(Outcome.values)]  # type: ignore[valid-type]
     notes: str = Field("", max_length=2000)
     doc_type: Literal[tuple(["", *DocumentType.values])] = ""  # type: ignore[valid-type]
@@ -411,7 +411,9 @@ def list_status(request, list_id: UUID):
     return {"list": pushed_list, **pushed.progress(pushed_list)}
 
 
-@router.get("/pushed-lists/{uuid:list_id}/errors", response=list[IssueOut], summary="Row and column errors")
+@router.get(
+    "/pushed-lists/{uuid:list_id}/errors", response=list[ListIssueOut], summary="Row and column errors"
+)
 @requires(Perm.PUSHED_LISTS)
 def list_errors(request, list_id: UUID, limit: int = Query(200, ge=1, le=5000)):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
@@ -480,7 +482,7 @@ def list_verifications(
     summary="Record the result of a check",
 )
 @requires(Perm.VERIFY)
-def complete_verification(request, task_id: UUID, payload: CompleteIn):
+def complete_verification(request, task_id: UUID, payload: VerificationCompleteIn):
     task = get_visible_or_404(request.auth, VerificationTask.objects.all(), pk=task_id)
     if task.status != VerificationStatus.OPEN:
         raise Conflict("task_closed", _("This check was already recorded."))

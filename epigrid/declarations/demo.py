@@ -77,9 +77,9 @@ def _identity(person: Person) -> services.IdentityInput:
     c = cipher()
     return services.IdentityInput(
         doc_type=person.doc_type,
-        id_number=c.decrypt(ID_FIELD, person.id_number_enc),
+        id_number=c.decrypt(ID_FIELD, person.id_number_enc, row=person.pk),
         name=person.name,
-        phone=c.decrypt(PHONE_FIELD, person.phone_enc) if person.phone_enc else "",
+        phone=c.decrypt(PHONE_FIELD, person.phone_enc, row=person.pk) if person.phone_enc else "",
     )
 
 
@@ -320,8 +320,8 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
         )
         if i < 150:
             person = next(pool)
-            document = c.decrypt(ID_FIELD, person.id_number_enc) if i % 10 else ""
-            phone = c.decrypt(PHONE_FIELD, person.phone_enc) if person.phone_enc else ""
+            document = c.decrypt(ID_FIELD, person.id_number_enc, row=person.pk) if i % 10 else ""
+            phone = c.decrypt(PHONE_FIELD, person.phone_enc, row=person.pk) if person.phone_enc else ""
             code = person.division_code if i % 3 == 0 else ""
             rows.append([document, person.name, phone, origin, when, person.address, code, transport, number])
         else:

@@ -331,16 +331,17 @@ def _check(number: int, cells: tuple, hmap: tabular.HeaderMap, ctx: tabular.RowC
     by_address = ""
     if not values.division_code and ctx.local is not None:
         by_address = ctx.local.match_address(values.address) or ""
+    row_id = uuid.uuid4()  # made first: the row's ciphertexts are bound to it
     return {
-        "id": uuid.uuid4(),
+        "id": row_id,
         "row_number": number,
         "values": values,
         "issues": issues,
         "id_number_bidx": c.blind_index(DOCUMENT_INDEX, values.id_number) if values.id_number else "",
         "phone_bidx": c.blind_index(PHONE_INDEX, values.phone) if values.phone else "",
-        "id_number_enc": c.encrypt(ROW_ID_FIELD, document) if document else None,
+        "id_number_enc": c.encrypt(ROW_ID_FIELD, document, row=row_id) if document else None,
         "id_number_masked": identity.mask_document(document)[:32] if document else "",
-        "phone_enc": c.encrypt(ROW_PHONE_FIELD, phone) if phone else None,
+        "phone_enc": c.encrypt(ROW_PHONE_FIELD, phone, row=row_id) if phone else None,
         "phone_masked": identity.mask_phone(phone)[:24] if phone else "",
         "name": values.name,
         "person": None,

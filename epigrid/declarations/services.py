@@ -9,6 +9,7 @@ never lands without the decision it leads to (DESIGN: the loop). Pushed lists ar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from uuid import uuid4
 
 from django.db import transaction
 from django.utils import timezone
@@ -810,12 +811,12 @@ def _person_from_found(
 
     doc_type = found.doc_type or (row.doc_type if row else "") or identity.RESIDENT_ID
     number = found.id_number or (
-        c.decrypt(ROW_ID_FIELD, row.id_number_enc) if row and row.id_number_bidx else ""
+        c.decrypt(ROW_ID_FIELD, row.id_number_enc, row=row.pk) if row and row.id_number_bidx else ""
     )
     name = found.name or (row.name if row else "") or (task.tip.subject_name if task.tip_id else "")
     phone = found.phone
     if not phone and row is not None and row.phone_bidx:
-        phone = c.decrypt(ROW_PHONE_FIELD, row.phone_enc)
+        phone = c.decrypt(ROW_PHONE_FIELD, row.phone_enc, row=row.pk)
     if not number:
         raise DeclarationError("id_number_missing", _("Give the person's document number."), "id_number")
     if not name:
@@ -947,20 +948,26 @@ def submit_tip(*, actor: Actor, data: TipInput, at: datetime | None = None) -> T
         except identity.InvalidIdentity as exc:
             raise DeclarationError(exc.code, exc.message, "reporter_phone")
     reporter_name = re.sub(r"\s+", " ", str(data.reporter_name or "")).strip()[:64]
+    pk = uuid4()  # made first: the tip's ciphertexts are bound to it
     with transaction.atomic():
         tip = Tip.objects.create(
+            id=pk,
             created_at=now,
             division_code=division_code,
             address=address,
             subject_name=name,
-            subject_phone_enc=c.encrypt(TIP_PHONE_FIELD, subject_phone) if subject_phone else None,
+            subject_phone_enc=c.encrypt(TIP_PHONE_FIELD, subject_phone, row=pk) if subject_phone else None,
             subject_phone_bidx=people.phone_index(subject_phone) if subject_phone else "",
             subject_phone_masked=identity.mask_phone(subject_phone) if subject_phone else "",
             arrived_on=data.arrived_on,
             origin=origin,
             observed=observed,
-            reporter_name_enc=c.encrypt(REPORTER_NAME_FIELD, reporter_name) if reporter_name else None,
-            reporter_phone_enc=c.encrypt(REPORTER_PHONE_FIELD, reporter_phone) if reporter_phone else None,
+            reporter_name_enc=c.encrypt(REPORTER_NAME_FIELD, reporter_name, row=pk)
+            if reporter_name
+            else None,
+            reporter_phone_enc=c.encrypt(REPORTER_PHONE_FIELD, reporter_phone, row=pk)
+            if reporter_phone
+            else None,
             channel=Channel.PUBLIC if actor.user is None else Channel.STAFF,
         )
         record(
@@ -1007,8 +1014,10 @@ def reveal_reporter(*, actor: Actor, tip: Tip, purpose: str = "") -> dict:
         )
         c = cipher()
         return {
-            "name": c.decrypt(REPORTER_NAME_FIELD, tip.reporter_name_enc) if tip.reporter_name_enc else "",
-            "phone": c.decrypt(REPORTER_PHONE_FIELD, tip.reporter_phone_enc)
+            "name": c.decrypt(REPORTER_NAME_FIELD, tip.reporter_name_enc, row=tip.pk)
+            if tip.reporter_name_enc
+            else "",
+            "phone": c.decrypt(REPORTER_PHONE_FIELD, tip.reporter_phone_enc, row=tip.pk)
             if tip.reporter_phone_enc
             else "",
         }

@@ -424,7 +424,7 @@ def simulate(
         return (
             pid,
             doc_type,
-            c.encrypt(ID_FIELD, number),
+            c.encrypt(ID_FIELD, number, row=pid),
             c.blind_index(DOCUMENT_INDEX, number),
             identity.mask_document(number),
             name,
@@ -432,7 +432,7 @@ def simulate(
             sex,
             birth,
             nationality,
-            c.encrypt(PHONE_FIELD, phone) if phone else None,
+            c.encrypt(PHONE_FIELD, phone, row=pid) if phone else None,
             c.blind_index(PHONE_INDEX, phone) if phone else "",
             identity.mask_phone(phone) if phone else "",
             address,

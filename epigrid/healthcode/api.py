@@ -5,6 +5,7 @@
 - POST /persons/{id}/code              code generation (码生成): a signed token and its QR
 - POST /persons/{id}/corrections       correction request (申诉) entered by staff for a person
 - GET  /corrections                    correction requests to review (CDC)
+- POST /corrections/{id}/contact       the contact left on a request, revealed (audited)
 - POST /corrections/{id}/decision      a reviewer's outcome
 
 The key list itself is public at /healthcode/keys.json (and trust.json), outside the API.
@@ -31,6 +32,7 @@ from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.roles import Perm, permissions_of
 from epigrid.accounts.scoping import get_visible_or_404, visible_to
 from epigrid.healthcode import services, tokens
+from epigrid.healthcode.contact import reveal_contact
 from epigrid.healthcode.models import CorrectionRequest, CorrectionStatus
 from epigrid.lib.errors import Forbidden
 from epigrid.people.models import Person
@@ -162,7 +164,7 @@ def verify(request, payload: VerifyIn):
 # --- health information query and code generation -------------------------------------------------
 
 
-class HistoryOut(Schema):
+class ColourHistoryOut(Schema):
     at: datetime
     old_colour: str
     new_colour: str
@@ -181,7 +183,7 @@ class CodeInfoOut(Schema):
     requirements: list[str]
     release: dict | None
     release_at: datetime | None
-    history: list[HistoryOut]
+    history: list[ColourHistoryOut]
     open_correction: UUID | None
 
 
@@ -263,13 +265,17 @@ class CorrectionOut(Schema):
     colour: str
     reasons: list[dict]
     text: str
-    contact: str
+    contact: str = Field(description="masked; the full contact is revealed by POST …/contact (audited)")
     via: str
     status: str
     outcome_notes: str
     created_at: datetime
     decided_at: datetime | None
     task_id: UUID | None
+
+    @staticmethod
+    def resolve_contact(obj) -> str:
+        return obj.contact_masked
 
 
 @router.post(
@@ -293,6 +299,21 @@ def list_corrections(request, status: Literal["open", "corrected", "rejected", "
     if status != "any":
         qs = qs.filter(status=status)
     return list(qs.order_by("created_at")[:500])
+
+
+class ContactOut(Schema):
+    contact: str
+
+
+@router.post(
+    "/corrections/{request_id}/contact",
+    response=ContactOut,
+    summary="Reveal the contact the person left on a correction request (audited)",
+)
+@requires(Perm.HEALTHCODE_REVIEW)
+def reveal_correction_contact(request, request_id: UUID):
+    item = get_visible_or_404(request.auth, CorrectionRequest.objects.all(), pk=request_id)
+    return {"contact": reveal_contact(actor=actor(request), request=item)}
 
 
 class DecisionIn(Schema):

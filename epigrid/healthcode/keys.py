@@ -74,7 +74,7 @@ def _new_key(*, actor: Actor, not_before: datetime, now: datetime, note: str) ->
         issuer=issuer(),
         kid=kid,
         public_key=public_raw,
-        private_key_enc=cipher().encrypt(KEY_FIELD, _b64(seed)),
+        private_key_enc=cipher().encrypt(KEY_FIELD, _b64(seed), row=kid),
         not_before=not_before,
         not_after=None,
         created_at=now,
@@ -100,7 +100,7 @@ def _usable(at: datetime):
 def private_key(key: SigningKey):
     found = _PRIVATE.get(key.kid)
     if found is None:
-        seed = base64.b64decode(cipher().decrypt(KEY_FIELD, key.private_key_enc))
+        seed = base64.b64decode(cipher().decrypt(KEY_FIELD, key.private_key_enc, row=key.kid))
         found = _PRIVATE[key.kid] = tokens.private_key_from_bytes(seed)
     return found
 

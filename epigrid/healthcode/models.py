@@ -134,7 +134,8 @@ class ColourChange(models.Model):
 
 class SigningKey(models.Model):
     """One of our Ed25519 signing keys. The private key is stored encrypted (`lib.crypto`,
-    field name `healthcode.signing_key` as associated data); the public key is published.
+    field name `healthcode.signing_key` and the kid as associated data); the public key is
+    published.
 
     A key signs from `not_before` on; the newest key whose window has begun signs new tokens.
     Rotation gives the old key a `not_after` far enough ahead that tokens it signed keep
@@ -198,7 +199,11 @@ class CorrectionRequest(models.Model):
     )
     reasons = models.JSONField(default=list)
     text = models.TextField(_("what is wrong"))
-    contact = models.CharField(_("contact"), max_length=64, blank=True)
+    # how to reach the person, as they gave it (a phone or other contact): stored like every
+    # phone, sealed for this row (`healthcode.contact`), a blind index and a masked form
+    contact_enc = models.BinaryField(null=True, blank=True)
+    contact_bidx = models.CharField(max_length=32, blank=True)
+    contact_masked = models.CharField(_("contact"), max_length=64, blank=True)
     via = models.CharField(max_length=16, default="self")
     status = models.CharField(
         _("status"), max_length=10, choices=CorrectionStatus.choices, default=CorrectionStatus.OPEN

@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.roles import Perm
 from epigrid.healthcode import keys, tokens
+from epigrid.healthcode.contact import sealed_columns
 from epigrid.healthcode.models import ColourChange, CorrectionRequest, CorrectionStatus, HealthCode
 from epigrid.lib.bulk import insert_rows, update_rows
 from epigrid.lib.errors import Conflict, DomainError, Forbidden
@@ -499,13 +500,15 @@ def request_correction(
                 "correction_open",
                 "A correction request is already being reviewed; you will see the outcome here.",
             )
+        pk = uuid.uuid4()
         request = CorrectionRequest.objects.create(
+            id=pk,
             person=person,
             colour=code.colour,
             decision_id=code.decision_id,
             reasons=code.reasons,
             text=text,
-            contact=contact,
+            **sealed_columns(contact, row=pk),
             via=via[:16],
             division_code=person.division_code,
             created_at=at,

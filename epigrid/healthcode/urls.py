@@ -14,5 +14,6 @@ urlpatterns = [
     path("persons/<uuid:person_id>/", views.person_code, name="person_code"),
     path("corrections/", views.corrections, name="corrections"),
     path("corrections/<uuid:request_id>/", views.correction_detail, name="correction_detail"),
+    path("corrections/<uuid:request_id>/contact/", views.correction_contact, name="correction_contact"),
     path("keys/", views.key_admin, name="key_admin"),
 ]

@@ -21,6 +21,7 @@ from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, visible_to
 from epigrid.healthcode import keys, labels, services
+from epigrid.healthcode.contact import reveal_contact
 from epigrid.healthcode.models import CorrectionRequest, CorrectionStatus, SigningKey, TrustedKey
 from epigrid.lib.errors import DomainError
 from epigrid.people.models import Person
@@ -243,6 +244,18 @@ def correction_detail(request, request_id):
             "notes": request.POST.get("notes", "") if error else "",
         },
     )
+
+
+@scoped(Perm.HEALTHCODE_REVIEW)
+@require_POST
+def correction_contact(request, request_id):
+    """The contact in full, for the reviewer who must reach the person (audited)."""
+    item = get_visible_or_404(request.user, CorrectionRequest.objects.all(), pk=request_id)
+    try:
+        value = reveal_contact(actor=Actor.from_request(request), request=item)
+    except DomainError:
+        raise Http404
+    return render(request, "people/_revealed.html", {"value": value, "field": "contact"})
 
 
 @scoped(Perm.HEALTHCODE_KEYS)

@@ -30,7 +30,8 @@ class Forbidden(DomainError):
 class FieldErrors(DomainError):
     """Every error found in one input, reported together so that a person fixes them in one go.
     `code`, `message` and `field` are the first error's (the API's error shape stays as it is),
-    `errors` lists them all."""
+    `errors` lists them all, each in the shape of a 422's problems (`apierrors.item`: field, row,
+    column, code, message), so a client reads one kind of list."""
 
     def __init__(self, errors: list[DomainError]):
         first = errors[0]
@@ -39,7 +40,13 @@ class FieldErrors(DomainError):
         self.errors = list(errors)
 
     def as_dict(self) -> dict:
-        return {**super().as_dict(), "errors": [e.as_dict() for e in self.errors]}
+        return {
+            **super().as_dict(),
+            "errors": [
+                {"field": e.field, "row": None, "column": None, "code": e.code, "message": e.message}
+                for e in self.errors
+            ],
+        }
 
 
 class ErrorCollector:

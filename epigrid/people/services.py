@@ -6,6 +6,7 @@ again where a division changes, so a service can't be used to move someone out o
 """
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -137,14 +138,15 @@ def validated(data: PersonInput) -> dict:
     }
 
 
-def encrypted_columns(doc_type: str, number: str, phone: str) -> dict:
+def encrypted_columns(doc_type: str, number: str, phone: str, *, row) -> dict:
+    """The identifier columns of the person whose id is `row` (bound into the ciphertexts)."""
     c = cipher()
     columns = {
         "doc_type": doc_type,
-        "id_number_enc": c.encrypt(ID_FIELD, number),
+        "id_number_enc": c.encrypt(ID_FIELD, number, row=row),
         "id_number_bidx": c.blind_index(DOCUMENT_INDEX, number),
         "id_number_masked": identity.mask_document(number),
-        "phone_enc": c.encrypt(PHONE_FIELD, phone) if phone else None,
+        "phone_enc": c.encrypt(PHONE_FIELD, phone, row=row) if phone else None,
         "phone_bidx": c.blind_index(PHONE_INDEX, phone) if phone else "",
         "phone_masked": identity.mask_phone(phone) if phone else "",
     }
@@ -172,8 +174,10 @@ def register_person(*, actor: Actor, data: PersonInput) -> Person:
             raise Conflict(
                 "person_exists", _("A person with this document number is already registered."), "id_number"
             )
+        pk = uuid.uuid4()
         person = Person.objects.create(
-            **encrypted_columns(data.doc_type, values["number"], values["phone"]),
+            id=pk,
+            **encrypted_columns(data.doc_type, values["number"], values["phone"], row=pk),
             name=values["name"],
             name_pinyin=name_key(values["name"]),
             sex=values["sex"],
@@ -226,7 +230,7 @@ def update_person(*, actor: Actor, person: Person, changes: PersonChanges) -> Pe
                 except identity.InvalidIdentity as exc:
                     raise _identity_error(exc, "phone")
                 c = cipher()
-                person.phone_enc = c.encrypt(PHONE_FIELD, phone)
+                person.phone_enc = c.encrypt(PHONE_FIELD, phone, row=person.pk)
                 person.phone_bidx = c.blind_index(PHONE_INDEX, phone)
                 person.phone_masked = identity.mask_phone(phone)
             touched.append("phone")
@@ -288,7 +292,7 @@ def reveal(*, actor: Actor, person: Person, field_name: str, purpose: str = "") 
             fields=[field_name],
             note=purpose[:120],
         )
-        return cipher().decrypt(aad, blob)
+        return cipher().decrypt(aad, blob, row=person.pk)
 
 
 # --- search -------------------------------------------------------------------------------
@@ -442,9 +446,14 @@ def merge_persons(*, actor: Actor, survivor: Person, merged: Person, reason: str
         filled = []
         for name in ("phone_enc", "address", "birth_date", "household_id"):
             if not getattr(survivor, name) and getattr(merged, name):
-                setattr(survivor, name, getattr(merged, name))
                 if name == "phone_enc":
+                    # a ciphertext is bound to its row: the phone is sealed again for the survivor
+                    c = cipher()
+                    phone = c.decrypt(PHONE_FIELD, merged.phone_enc, row=merged.pk)
+                    survivor.phone_enc = c.encrypt(PHONE_FIELD, phone, row=survivor.pk)
                     survivor.phone_bidx, survivor.phone_masked = merged.phone_bidx, merged.phone_masked
+                else:
+                    setattr(survivor, name, getattr(merged, name))
                 filled.append("phone" if name == "phone_enc" else name)
         now = timezone.now()
         survivor.updated_at = now

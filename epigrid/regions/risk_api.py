@@ -60,7 +60,7 @@ class RiskAreaIn(Schema):
         )
 
 
-class IssueOut(Schema):
+class RiskImportIssueOut(Schema):
     row: int
     column: str
     message: str
@@ -81,7 +81,7 @@ class ImportOut(Schema):
     committed: bool
     counts: dict[str, int]
     rows: list[ImportRowOut]
-    issues: list[IssueOut]
+    issues: list[RiskImportIssueOut]
     created: list[UUID]
 
 

@@ -162,7 +162,7 @@ class ColourOut(Schema):
     release_at: datetime | None
 
 
-class HistoryOut(Schema):
+class DecisionHistoryOut(Schema):
     at: datetime
     cause: str
     colour: str
@@ -179,7 +179,7 @@ class ExplanationOut(Schema):
     next_review_at: datetime | None
     colour: ColourOut | None
     measures: list[MeasureOut]
-    history: list[HistoryOut]
+    history: list[DecisionHistoryOut]
 
 
 @router.get(

@@ -47,7 +47,7 @@ class TaskPage(Schema):
     more: bool
 
 
-class CompleteIn(Schema):
+class TaskCompleteIn(Schema):
     outcome: Literal[tuple(services.OUTCOMES)]  # type: ignore[valid-type]
     notes: str = Field("", max_length=2000)
 
@@ -96,7 +96,7 @@ def get_task(request, task_id: UUID):
 
 @router.post("/{uuid:task_id}/complete", response=TaskOut, summary="Complete a task with its outcome")
 @requires(Perm.TASKS_DO)
-def complete_task(request, task_id: UUID, payload: CompleteIn):
+def complete_task(request, task_id: UUID, payload: TaskCompleteIn):
     task = get_visible_or_404(request.auth, Task.objects.all(), pk=task_id)
     task = services.complete_task(
         actor=actor(request), task=task, outcome=payload.outcome, notes=payload.notes

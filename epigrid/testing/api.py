@@ -14,6 +14,7 @@ from epigrid.accounts.apiauth import public_operation, requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, prefix_q, visible_to
+from epigrid.apierrors import ErrorItem, Invalid, invalid, row_item
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.lib.keyset import page
 from epigrid.people.models import Person
@@ -359,29 +360,19 @@ class ResultsIn(Schema):
     dry_run: bool = False
 
 
-class RowErrorOut(Schema):
-    row: int
-    column: str
-    code: str
-    message: str
-
-
 class ResultsOut(Schema):
     accepted: bool
-    errors: list[RowErrorOut]
+    errors: list[ErrorItem]
     counts: dict[str, int]
 
 
-class ResultsRefused(Schema):
-    code: str
-    message: str
-    field: str | None
-    errors: list[RowErrorOut]
+def _row_errors(errors: list[dict]) -> list[dict]:
+    return [row_item("rows", e["row"], e["column"], e["code"], e["message"]) for e in errors]
 
 
 @router.post(
     "/results",
-    response={200: ResultsOut, 422: ResultsRefused},
+    response={200: ResultsOut, 422: Invalid},
     summary="Results in bulk: every row checked first; with any error nothing is written",
 )
 @requires(Perm.LAB_RESULTS)
@@ -404,7 +395,7 @@ def submit_results(request, payload: ResultsIn):
             problems.append(("barcode", "row_twice", f"The same barcode and test as row {seen[key]}."))
         seen.setdefault(key, number)
         if problems:
-            errors += [{"row": number, "column": c, "code": code, "message": m} for c, code, m in problems]
+            errors += [row_item("rows", number, c, code, m) for c, code, m in problems]
             continue
         rows.append(
             ResultRow(
@@ -419,20 +410,18 @@ def submit_results(request, payload: ResultsIn):
             )
         )
     if errors:
-        return Status(
-            422, _error("rows_invalid", "Some rows are invalid; nothing was written.", None, errors=errors)
-        )
+        return Status(422, invalid("rows_invalid", "Some rows are invalid; nothing was written.", errors))
     outcome = services.submit_results(
         actor=actor(request), user=request.auth, rows=rows, dry_run=payload.dry_run
     )
     if not outcome["accepted"]:
         return Status(
             422,
-            _error(
-                "rows_invalid", "Some rows are invalid; nothing was written.", None, errors=outcome["errors"]
+            invalid(
+                "rows_invalid", "Some rows are invalid; nothing was written.", _row_errors(outcome["errors"])
             ),
         )
-    return outcome
+    return {**outcome, "errors": _row_errors(outcome["errors"])}
 
 
 class ResultOut(Schema):

@@ -1,5 +1,6 @@
 """The only writers of units, groups and rosters (R1.3)."""
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -60,7 +61,8 @@ def _check_division(actor: Actor, code: str) -> None:
         raise UnitError("division_unknown", _("Choose a division that exists."), "division_code")
 
 
-def unit_columns(data: UnitInput) -> dict:
+def unit_columns(data: UnitInput, *, row) -> dict:
+    """The columns of the unit whose id is `row` (bound into the phone's ciphertext)."""
     if data.kind not in UnitKind.values:
         raise UnitError("kind_invalid", _("Choose one of the unit kinds."), "kind")
     name = (data.name or "").strip()
@@ -72,7 +74,8 @@ def unit_columns(data: UnitInput) -> dict:
             phone = identity.normalise_phone(data.contact_phone)
         except identity.InvalidIdentity as exc:
             raise UnitError(exc.code, exc.message, "contact_phone")
-        phone_enc, phone_masked = cipher().encrypt(CONTACT_PHONE_FIELD, phone), identity.mask_phone(phone)
+        phone_enc = cipher().encrypt(CONTACT_PHONE_FIELD, phone, row=row)
+        phone_masked = identity.mask_phone(phone)
     if data.staff_count is not None and data.staff_count < 0:
         raise UnitError("staff_count_negative", _("The number of people cannot be negative."), "staff_count")
     return {
@@ -89,12 +92,13 @@ def unit_columns(data: UnitInput) -> dict:
 
 
 def create_unit(*, actor: Actor, data: UnitInput) -> Unit:
-    columns = unit_columns(data)
+    pk = uuid.uuid4()
+    columns = unit_columns(data, row=pk)
     _check_division(actor, data.division_code)
     with transaction.atomic():
         if columns["uscc"] and Unit.objects.filter(uscc=columns["uscc"], kind=data.kind).exists():
             raise Conflict("unit_exists", _("A unit with this credit code is already registered."), "uscc")
-        unit = Unit.objects.create(**columns)
+        unit = Unit.objects.create(id=pk, **columns)
         record(
             actor,
             "create",
@@ -107,7 +111,7 @@ def create_unit(*, actor: Actor, data: UnitInput) -> Unit:
 
 
 def update_unit(*, actor: Actor, unit: Unit, data: UnitInput) -> Unit:
-    columns = unit_columns(data)
+    columns = unit_columns(data, row=unit.pk)
     if data.division_code != unit.division_code:
         _check_division(actor, data.division_code)
     with transaction.atomic():

@@ -18,7 +18,7 @@ def _all_audit_text() -> str:
 
 def test_it_audits_registration_edit_and_reveal_without_values(make_person, persona, client_for):
     person = make_person(GRID, phone="13612345678")
-    number = cipher().decrypt(services.ID_FIELD, person.id_number_enc)
+    number = cipher().decrypt(services.ID_FIELD, person.id_number_enc, row=person.pk)
     worker = persona("grid_worker", prefixes=[GRID])
     client = client_for(worker)
     response = client.post(f"/people/{person.pk}/reveal/id_number", REMOTE_ADDR="10.1.2.3")

@@ -3,6 +3,7 @@
 import pytest
 
 GRID = "320583001001001"
+ANY_TASK = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
@@ -10,10 +11,19 @@ def api(persona, client_for):
     return client_for(persona("county_command"))
 
 
+ITEM = {"field", "row", "column", "code", "message"}
+
+
 def _error(response, status):
     assert response.status_code == status, response.content
     body = response.json()
-    assert set(body) == {"code", "message", "field"}
+    if status == 422:
+        # a 422 also lists every problem, each in one shape (issue 10.10c)
+        assert set(body) == {"code", "message", "field", "errors"} and body["errors"]
+        assert all(set(e) == ITEM for e in body["errors"]), body["errors"]
+        assert body["field"] == body["errors"][0]["field"]
+    else:
+        assert set(body) == {"code", "message", "field"}
     assert body["message"]
     return body
 
@@ -153,3 +163,40 @@ def test_nul_in_an_upload_name_or_form_field_is_refused_but_a_binary_file_is_not
     response = api.post(url, {"name": "list", "source": "other", "file": upload})
     assert response.status_code == 201, response.content
     assert response.json()["status"] == "rejected"
+
+
+def test_it_names_row_and_column_in_a_422_from_the_lab_results(persona, client_for):
+    lab = client_for(persona("lab"))
+    rows = [
+        {"barcode": "SAMPLE-0001", "result": "negative", "tested_at": "2020-02-01T10:00:00+08:00"},
+        {"barcode": "not a barcode!", "result": "maybe", "tested_at": "2020-02-01T10:00:00+08:00"},
+    ]
+
+    body = _error(lab.post("/api/v1/testing/results", {"rows": rows}, content_type="application/json"), 422)
+
+    assert {(e["row"], e["column"]) for e in body["errors"]} == {(2, "barcode"), (2, "result")}
+    assert body["field"] in {"rows.1.barcode", "rows.1.result"}
+
+
+def test_a_route_s_own_422_and_a_validation_422_have_one_shape(persona, client_for):
+    lab = client_for(persona("lab"))
+    later = "2999-01-01T10:00:00+08:00"
+    rows = [{"barcode": "SAMPLE-0001", "result": "negative", "tested_at": later}]
+
+    own = _error(lab.post("/api/v1/testing/results", {"rows": rows}, content_type="application/json"), 422)
+
+    assert own["code"] == "rows_invalid"
+    assert own["errors"] == [
+        {
+            "field": "rows.0.tested_at",
+            "row": 1,
+            "column": "tested_at",
+            "code": "time_future",
+            "message": "The time is in the future.",
+        }
+    ]
+    task = _error(
+        lab.post(f"/api/v1/tasks/{ANY_TASK}/complete", {"outcome": "maybe"}, content_type="application/json"),
+        422,
+    )
+    assert task["field"] == "outcome" and task["errors"][0]["row"] is None

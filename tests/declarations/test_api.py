@@ -28,7 +28,10 @@ def _error(response, status):
     # several errors at once add `errors`, the first of them in code, message and field
     assert set(body) - {"errors"} == {"code", "message", "field"} and body["message"]
     if "errors" in body:
-        assert body["errors"][0] == {k: body[k] for k in ("code", "message", "field")}
+        first = body["errors"][0]
+        assert {k: first[k] for k in ("code", "message", "field")} == {
+            k: body[k] for k in ("code", "message", "field")
+        }
     return body
 
 

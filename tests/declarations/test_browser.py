@@ -96,7 +96,7 @@ def test_it_a_grid_worker_sees_and_records_the_check_on_a_phone(
     from .lists import xlsx
 
     person = make_person(GRID, name="吴建华", phone="13711112222", number=id_numbers(division="320583"))
-    number = cipher().decrypt(ID_FIELD, person.id_number_enc)
+    number = cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(timezone.now() - timedelta(hours=20)).strftime("%Y-%m-%d %H:%M")
     listed = pushed.upload(

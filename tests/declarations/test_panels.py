@@ -16,7 +16,7 @@ def _number(person):
     from epigrid.lib.crypto import cipher
     from epigrid.people.services import ID_FIELD
 
-    return cipher().decrypt(ID_FIELD, person.id_number_enc)
+    return cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
 
 
 def test_staff_see_declarations_travel_lists_and_checks_on_the_person_page(

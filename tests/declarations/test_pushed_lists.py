@@ -460,7 +460,7 @@ def _number_of(person) -> str:
     from epigrid.lib.crypto import cipher
     from epigrid.people.services import ID_FIELD
 
-    return cipher().decrypt(ID_FIELD, person.id_number_enc)
+    return cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
 
 
 def _division_name(code: str) -> str:

@@ -63,7 +63,7 @@ def _number(person):
     from epigrid.lib.crypto import cipher
     from epigrid.people.services import ID_FIELD
 
-    return cipher().decrypt(ID_FIELD, person.id_number_enc)
+    return cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
 
 
 def test_found_confirms_the_arrival_of_a_matched_person(worker, commit, make_person, id_numbers):

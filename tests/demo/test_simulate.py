@@ -32,7 +32,7 @@ def test_it_makes_valid_people_in_households_with_progress(population):
     assert steps[-1] == ("persons", 1200, 1200) and len(steps) >= 3
     c = cipher()
     for person in Person.objects.filter(doc_type="resident_id", source="simulated")[:300]:
-        number = c.decrypt(ID_FIELD, person.id_number_enc)
+        number = c.decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
         parsed = identity.parse_resident_id(number)
         assert parsed.birth_date == person.birth_date and parsed.sex == person.sex
     assert Person.objects.exclude(division_code__startswith="320583").count() == 0

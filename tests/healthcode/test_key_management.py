@@ -45,7 +45,7 @@ def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
     stored = bytes(key.private_key_enc)
     assert seed not in stored and seed.hex().encode() not in stored
     assert key.kid == tokens.derive_kid(bytes(key.public_key)).hex()
-    assert cipher().decrypt(keys.KEY_FIELD, stored)  # decrypts with the data key, field bound
+    assert cipher().decrypt(keys.KEY_FIELD, stored, row=key.kid)  # the data key, field and kid bound
     assert keys.signer().pk == key.pk
     assert AuditEvent.objects.filter(
         object_type="healthcode_key", object_id=key.kid, action="create"

@@ -1,11 +1,13 @@
 """Duplicates of three kinds are found, and a merge moves every link to the surviving record
 while the merged one stays readable (R1.1, KS10-18)."""
 
+import uuid
 from datetime import date
 
 import pytest
 
 from epigrid.accounts.audit import Actor
+from epigrid.lib import identity
 from epigrid.lib.crypto import cipher
 from epigrid.lib.errors import Conflict, Forbidden
 from epigrid.people import services
@@ -16,11 +18,19 @@ GRID = "320583001001001"
 OTHER_GRID_SAME_COMMUNITY = "320583001001002"
 
 
-def _bulk_copy(person: Person, **changes) -> Person:
-    """Imports can bring a second record for someone (the registry itself refuses that)."""
+def _bulk_copy(person: Person, phone: str = "", **changes) -> Person:
+    """Imports can bring a second record for someone (the registry itself refuses that); the
+    copy's identifiers are sealed for its own row, as an import seals them."""
+    c = cipher()
     copy = Person.objects.get(pk=person.pk)
-    copy.pk = None
-    copy.id = None
+    copy.pk = copy.id = uuid.uuid4()
+    number = c.decrypt(services.ID_FIELD, person.id_number_enc, row=person.pk)
+    copy.id_number_enc = c.encrypt(services.ID_FIELD, number, row=copy.pk)
+    if phone:
+        copy.phone_bidx, copy.phone_masked = services.phone_index(phone), identity.mask_phone(phone)
+    elif copy.phone_enc:
+        phone = c.decrypt(services.PHONE_FIELD, person.phone_enc, row=person.pk)
+    copy.phone_enc = c.encrypt(services.PHONE_FIELD, phone, row=copy.pk) if phone else None
     for key, value in changes.items():
         setattr(copy, key, value)
     copy.save(force_insert=True)
@@ -96,9 +106,7 @@ def test_merge_fills_empty_fields_of_the_survivor(make_person, persona, system):
     survivor = make_person(GRID, name="刘洋")
     merged = _bulk_copy(
         survivor,
-        phone_enc=cipher().encrypt(services.PHONE_FIELD, "13566667777"),
-        phone_bidx=services.phone_index("13566667777"),
-        phone_masked="135****7777",
+        phone="13566667777",
         address="前进路1号",
     )
     services.merge_persons(
@@ -106,6 +114,8 @@ def test_merge_fills_empty_fields_of_the_survivor(make_person, persona, system):
     )
     survivor.refresh_from_db()
     assert survivor.phone_masked == "135****7777" and survivor.address == "前进路1号"
+    # the phone came over sealed again for the survivor's row, not copied bound to the other
+    assert cipher().decrypt(services.PHONE_FIELD, survivor.phone_enc, row=survivor.pk) == "13566667777"
     assert PersonMerge.objects.get().filled_fields == ["phone", "address"]
 
 

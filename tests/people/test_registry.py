@@ -31,7 +31,7 @@ def test_it_refuses_a_second_record_for_the_same_number(make_person):
 def _number_of(person):
     from epigrid.lib.crypto import cipher
 
-    return cipher().decrypt(services.ID_FIELD, person.id_number_enc)
+    return cipher().decrypt(services.ID_FIELD, person.id_number_enc, row=person.pk)
 
 
 @pytest.mark.parametrize(

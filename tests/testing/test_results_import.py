@@ -212,7 +212,8 @@ def test_a_lab_token_posts_results_in_bulk(system, sampled, lab_user, client):
     )
     assert refused.status_code == 422
     body = refused.json()
-    assert body["code"] == "rows_invalid" and body["field"] is None
+    # the shape of every 422: the first problem's field, then each problem (issue 10.10c)
+    assert body["code"] == "rows_invalid" and body["field"] == "rows.6.barcode"
     assert [(e["row"], e["code"]) for e in body["errors"]] == [(7, "barcode_unknown")]
     assert state() == before
     assert AuditEvent.objects.filter(object_type="test_result", via="api").exists()
