@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from datetime import timedelta
 
+from asgiref.local import Local
 from django.db import connection, connections
 
 from epigrid.lib import jobs
@@ -38,6 +39,11 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = TIMEOUT)
 
 def _child(job, module, name: str, call: int, after: bool, pipe) -> None:
     os.setsid()  # its own group: the kill takes whatever it forks too
+    # Connections of our own. The parent closed its connection, but a connection opened in
+    # another context of its thread (after a browser test, Playwright's) can still be open, and
+    # a query here on that shared socket would break the parent's session. The inherited
+    # objects are dropped, never closed (closing would end the parent's session too).
+    connections._connections = Local(connections.thread_critical)
     real = getattr(module, name)
     calls = {"n": 0}
 
@@ -94,15 +100,15 @@ def kill_inside(
     assert process.exitcode == -signal.SIGKILL
     if connection.vendor == "postgresql":
         # the server notices the dead clients and aborts their transactions, releasing locks
-        def alone() -> bool:
+        def no_transaction_left() -> bool:
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND pid <> pg_backend_pid()"
+                    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
                 )
                 return cursor.fetchone()[0] == 0
 
-        wait_for(alone, "PostgreSQL to drop the killed worker's connections")
+        wait_for(no_transaction_left, "PostgreSQL to abort the killed worker's transactions")
 
 
 def later_clock(monkeypatch, after: timedelta | None = None) -> None:
