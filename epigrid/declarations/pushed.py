@@ -539,8 +539,12 @@ def request_commit(
             note=f"commit queued: {remaining} rows in {pushed.batches_total - pushed.batches_done} batches",
         )
         if enqueue:
+            from epigrid.declarations.tasks import commit_pushed_list
+
+            # queued and its task in one transaction: a crash right after the commit cannot leave
+            # a list queued for a task that was never written
             list_id, user_id = str(pushed.pk), getattr(actor.user, "pk", None)
-            transaction.on_commit(lambda: _enqueue(list_id, user_id))
+            jobs.enqueue_atomically(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
     return pushed
 
 

@@ -5,6 +5,7 @@ itself and finishes it with every row committed once. The page and the API show 
 commit stopped, when and how far it got, and offer "resume"; a live commit is never resumed."""
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -116,6 +117,18 @@ def test_it_resumes_a_commit_killed_mid_batch_with_no_row_lost_or_doubled(
     assert DBTaskResult.objects.get(pk=stopped.task_result_id).status == "FAILED"
     assert AuditEvent.objects.filter(object_id=str(listed.pk), note__startswith="commit resumed").count() == 1
     assert 'id="resume-job"' not in _page(client, listed)
+
+
+def test_a_queued_list_and_its_task_are_written_in_one_transaction(team, make_person, id_numbers):
+    """A worker (or the web process) dying between the commit and an after-commit hook would
+    leave a list queued for a task that does not exist, which no worker ever finds."""
+    listed = _list(team, make_person, id_numbers, n=2)
+    with transaction.atomic():
+        queued = pushed.request_commit(actor=team, pushed=listed)
+        # before the transaction commits, the task is already there beside the queued list
+        queued.refresh_from_db()
+        assert queued.status == ListStatus.QUEUED and queued.task_result_id
+        assert DBTaskResult.objects.get(pk=queued.task_result_id).status == "READY"
 
 
 def test_two_workers_looking_for_stopped_commits_take_each_once(team, make_person, id_numbers, monkeypatch):
