@@ -75,7 +75,7 @@ def inner(args) -> int:
     from epigrid.lib.bulk import insert_rows
     from epigrid.people.models import Person
     from epigrid.rules.services import reassess_many
-    from epigrid.testing import services
+    from epigrid.testing import results_import, services
     from epigrid.testing.models import (
         OrderSource,
         OrderStatus,
@@ -316,7 +316,7 @@ def inner(args) -> int:
     assert imp.errors == [], imp.errors[:3]
     emit("results_check_file", db=vendor, rows=pools_n, value=round(check_s, 2), unit="s")
     start = time.perf_counter()
-    imp = services.commit_import(actor=actor, user=lab_user, result_import=imp, at=now)
+    imp = results_import.commit_import(actor=actor, user=lab_user, result_import=imp, at=now)
     commit_s = time.perf_counter() - start
     counts = imp.counts
     total = check_s + commit_s

@@ -13,9 +13,6 @@ def main(argv: list[str] | None = None) -> None:
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] == "worker":
-        # the database-backed task queue's worker, under the name the docs use
-        args[0] = "db_worker"
     execute_from_command_line(["epigrid", *args])
 
 

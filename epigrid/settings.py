@@ -284,6 +284,10 @@ LOGGING = {
 # epigrid's own knobs
 # Bulk reassessment splits the population across this many worker processes (PostgreSQL).
 EPIGRID_BULK_SHARDS = env_int("EPIGRID_BULK_SHARDS", 1)
+# A long job (pushed-list commit, results import, bulk-run shard) whose heartbeat is older than
+# this is taken to have lost its worker: `epigrid worker` queues it again and its page offers
+# "resume". Longer than the slowest batch (a batch of 5,000 takes seconds).
+EPIGRID_JOB_STALE_SECONDS = env_int("EPIGRID_JOB_STALE_SECONDS", 600)
 # The health code: this deployment's issuer id in tokens (other provinces trust it by this
 # name), how long a token is valid, and how long a checkpoint's API token is remembered by the
 # verification route (revocation takes effect within this time there).

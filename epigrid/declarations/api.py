@@ -17,7 +17,7 @@ from epigrid.accounts.apiauth import requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, visible_to
-from epigrid.declarations import claims, pushed, services
+from epigrid.declarations import claims, jobs, pushed, services
 from epigrid.declarations.models import (
     Channel,
     Declaration,
@@ -193,6 +193,9 @@ class PushedListOut(Schema):
     received_at: datetime
     committed_at: datetime | None
     error: str
+    # the commit's last sign of life; `stalled`: committing, but silent too long (resumable)
+    heartbeat_at: datetime | None
+    stalled: bool
 
 
 class PushedListPage(Schema):
@@ -436,6 +439,17 @@ def commit_list(request, list_id: UUID, payload: CommitIn):
         batch_size=payload.batch_size,
     )
     return Status(202, result)
+
+
+@router.post(
+    "/pushed-lists/{uuid:list_id}/resume",
+    response={202: PushedListOut},
+    summary="Resume a commit that stopped (its worker died): 409 while the commit is alive",
+)
+@requires(Perm.PUSHED_LISTS)
+def resume_list(request, list_id: UUID):
+    pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
+    return Status(202, jobs.resume_commit(actor=actor(request), pushed=pushed_list))
 
 
 @router.get(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.scoping import ScopeSpec
+from epigrid.lib import jobs
 
 
 class Kind(models.TextChoices):
@@ -291,6 +292,11 @@ class PushedList(models.Model):
     @property
     def committable(self) -> bool:
         return self.status in (ListStatus.VALIDATED, ListStatus.FAILED) and self.valid_rows > 0
+
+    @property
+    def stalled(self) -> bool:
+        """Committing, but its worker stopped sending heartbeats (it died): it can be resumed."""
+        return self.status == ListStatus.COMMITTING and jobs.is_stale(self.heartbeat_at)
 
     @property
     def finished(self) -> bool:

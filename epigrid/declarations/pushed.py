@@ -48,7 +48,7 @@ from epigrid.declarations.models import (
     VerificationTask,
 )
 from epigrid.declarations.services import DeclarationError, assignee_for, task_texts
-from epigrid.lib import identity
+from epigrid.lib import identity, jobs
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
@@ -64,7 +64,6 @@ ROW_ID_FIELD = "pushed_row.id_number"
 ROW_PHONE_FIELD = "pushed_row.phone"
 CHUNK = 5000  # rows checked, matched and stored together during validation
 MAX_BYTES = 64 * 1024 * 1024
-STALE = timedelta(minutes=10)  # a commit without a heartbeat this long was interrupted
 MAX_ERRORS_SHOWN = 200
 
 ROW_FIELDS = [
@@ -548,8 +547,12 @@ def request_commit(
             note=f"commit queued: {remaining} rows in {pushed.batches_total - pushed.batches_done} batches",
         )
         if enqueue:
+            from epigrid.declarations.tasks import commit_pushed_list
+
+            # queued and its task in one transaction: a crash right after the commit cannot leave
+            # a list queued for a task that was never written
             list_id, user_id = str(pushed.pk), getattr(actor.user, "pk", None)
-            transaction.on_commit(lambda: _enqueue(list_id, user_id))
+            jobs.enqueue_atomically(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
     return pushed
 
 
@@ -578,10 +581,10 @@ def run_commit(*, list_id, actor: Actor, at: datetime | None = None) -> PushedLi
     """Commit the list's remaining valid rows, batch by batch. Safe to run again at any time, and
     on PostgreSQL by several workers at once: each batch takes only rows not yet committed (and
     not taken by another worker). On SQLite a live commit is left alone; one whose heartbeat
-    stopped (a crash) is taken over."""
+    stopped (a crash) is taken over (`declarations.jobs` queues such a list again by itself)."""
     now = at or timezone.now()
     claimable = Q(status__in=[ListStatus.QUEUED, ListStatus.FAILED]) | Q(
-        status=ListStatus.COMMITTING, heartbeat_at__lt=timezone.now() - STALE
+        status=ListStatus.COMMITTING, heartbeat_at__lt=jobs.cutoff()
     )
     if parallel_commits():
         claimable |= Q(status=ListStatus.COMMITTING)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("lists/<uuid:list_id>/", views.list_detail, name="list_detail"),
     path("lists/<uuid:list_id>/progress/", views.list_progress, name="list_progress"),
     path("lists/<uuid:list_id>/commit/", views.list_commit, name="list_commit"),
+    path("lists/<uuid:list_id>/resume/", views.list_resume, name="list_resume"),
     path("lists/<uuid:list_id>/feedback.xlsx", views.list_feedback, name="list_feedback"),
     path("tips/", views.tip_list, name="tips"),
     path("tips/<uuid:tip_id>/", views.tip_detail, name="tip"),

@@ -16,7 +16,7 @@ from epigrid.accounts.access import scoped
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, scope_of, visible_to
-from epigrid.declarations import claims, places, pushed, services
+from epigrid.declarations import claims, jobs, places, pushed, services
 from epigrid.declarations.forms import (
     CommitForm,
     DeclarationFilter,
@@ -444,6 +444,20 @@ def list_commit(request, list_id):
             messages.success(request, _("The commit was queued; this page shows its progress."))
     else:
         messages.error(request, _("Check the commit settings."))
+    return redirect("declarations:list_detail", list_id=pushed_list.pk)
+
+
+@scoped(Perm.PUSHED_LISTS)
+@require_POST
+def list_resume(request, list_id):
+    """Resume a commit whose worker stopped (its heartbeat expired); refused while it runs."""
+    pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
+    try:
+        jobs.resume_commit(actor=Actor.from_request(request), pushed=pushed_list)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The commit was queued again; it continues after the last batch."))
     return redirect("declarations:list_detail", list_id=pushed_list.pk)
 
 

@@ -16,6 +16,7 @@ from epigrid.accounts.scoping import get_visible_or_404, scope_of
 from epigrid.people.models import Person
 from epigrid.regions.risk_api import router as risk_router
 from epigrid.rules import bulk
+from epigrid.rules import jobs as rule_jobs
 from epigrid.rules.explanations import explain_person
 from epigrid.rules.models import BulkRun
 from epigrid.rules.views import change_reached, visible_runs
@@ -45,6 +46,8 @@ class RunOut(Schema):
     error: str
     created_at: datetime
     finished_at: datetime | None
+    # a part of the run lost its worker (no heartbeat for too long): `POST .../resume` it
+    stalled: bool
 
 
 def _run_out(request, run: BulkRun) -> dict:
@@ -71,6 +74,7 @@ def _run_out(request, run: BulkRun) -> dict:
         "error": run.error,
         "created_at": run.created_at,
         "finished_at": run.finished_at,
+        "stalled": bool(rule_jobs.stalled_shards(run)),
     }
 
 
@@ -135,6 +139,17 @@ def publish_run(request, run_id: UUID):
         run = bulk.publish_risk_change(actor=actor(request), preview=preview)
     else:
         run = bulk.publish_reassessment(actor=actor(request), preview=preview)
+    return Status(202, _run_out(request, run))
+
+
+@router.post(
+    "/runs/{uuid:run_id}/resume",
+    response={202: RunOut},
+    summary="Resume a run whose workers stopped (no heartbeat for too long): 409 while it is alive",
+)
+@requires(Perm.RULES_PUBLISH)
+def resume_run(request, run_id: UUID):
+    run = rule_jobs.resume_run(actor=actor(request), run=_run_or_404(request, run_id))
     return Status(202, _run_out(request, run))
 
 

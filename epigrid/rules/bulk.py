@@ -39,7 +39,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.regions import risk as risk_areas
-from epigrid.rules import services
+from epigrid.rules import jobs, services
 from epigrid.rules.models import BulkRun, BulkRunShard, JobLock, PersonRuleState
 from epigrid.rules.packs import PackError, PackLibrary, _StrictLoader, default_library, parse_pack
 
@@ -347,7 +347,7 @@ def _run_setup(run: BulkRun) -> dict:
 def _claim_shard(run_id, index: int, worker: str) -> BulkRunShard | None:
     now = timezone.now()
     claimed = BulkRunShard.objects.filter(run_id=run_id, index=index, status=BulkRun.Status.QUEUED).update(
-        status=BulkRun.Status.RUNNING, worker=worker[:64], started_at=now
+        status=BulkRun.Status.RUNNING, worker=worker[:64], started_at=now, heartbeat_at=now
     )
     if not claimed:
         return None
@@ -357,12 +357,14 @@ def _claim_shard(run_id, index: int, worker: str) -> BulkRunShard | None:
 
 def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
     """Run one shard of a bulk run (the body of the `run_bulk_shard` task). A shard already
-    claimed by another worker is left alone."""
-    worker = worker or f"{os.uname().nodename}:{os.getpid()}"
+    claimed by another worker is left alone; a shard whose last worker died continues after
+    the last batch that landed (`rules.jobs`)."""
+    worker = jobs.worker_token(worker)
     shard = _claim_shard(run_id, index, worker)
     if shard is None:
         return {"run": str(run_id), "shard": index, "skipped": True}
     run = shard.run
+    checkpoint = jobs.Checkpoint(shard, worker)
     try:
         setup = _run_setup(run)
         at = evaluation_time(run)
@@ -372,14 +374,15 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
         if setup["areas"] is not None:
             candidates = services.candidates_for_areas(setup["areas"], at, run.division_prefix)
         population = services.Population(
-            division=run.division_prefix, candidates=candidates, id_low=low, id_high=high
+            division=run.division_prefix,
+            candidates=candidates,
+            id_low=checkpoint.after_cursor(low),
+            id_high=high,
         )
-        total = population.count()
-        BulkRunShard.objects.filter(pk=shard.pk).update(total=total)
-
-        def progress(done: int, changed: int, counts: dict) -> None:
-            BulkRunShard.objects.filter(pk=shard.pk).update(done=done, changed=changed, counts=counts)
-
+        total = checkpoint.done + population.count()
+        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
+            total=total, heartbeat_at=timezone.now()
+        )
         actor = Actor(user=run.created_by, via="task")
         result = services.sweep(
             population,
@@ -389,14 +392,14 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
             cause=run.cause,
             library=setup["library"],
             risk=setup["risk"],
-            progress=progress,
+            batch_size=services.SWEEP_BATCH,
+            checkpoint=checkpoint,
         )
-        BulkRunShard.objects.filter(pk=shard.pk).update(
+        # the counts of every batch, this worker's and those that landed before it stopped
+        checkpoint(None, result.evaluated, result.changed, result.counts)
+        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
             status=BulkRun.Status.DONE,
-            done=result.evaluated,
-            total=max(total, result.evaluated),
-            changed=result.changed,
-            counts=result.counts,
+            total=max(total, checkpoint.done),
             finished_at=timezone.now(),
         )
         outcome = {
@@ -416,9 +419,12 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
                 index,
                 result.skipped,
             )
+    except jobs.LostClaim:
+        log.warning("bulk run %s shard %s was taken over by another worker", run.pk, index)
+        return {"run": str(run.pk), "shard": index, "skipped": True}
     except Exception as exc:
         log.exception("bulk run %s shard %s failed", run.pk, index)
-        BulkRunShard.objects.filter(pk=shard.pk).update(
+        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
             status=BulkRun.Status.FAILED, error=traceback.format_exc()[-4000:], finished_at=timezone.now()
         )
         _finish(run.pk)
@@ -537,13 +543,21 @@ def review(*, at: datetime | None = None, actor: Actor | None = None, limit: int
                 BulkRunShard.objects.filter(run=run).update(
                     status=BulkRun.Status.RUNNING,
                     started_at=timezone.now(),
+                    heartbeat_at=timezone.now(),
                     total=len(due),
                     worker=holder[:64],
                 )
                 BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
             try:
+                # the heartbeat tells a live review from one whose worker died (`rules.jobs`)
+                checkpoint = jobs.Checkpoint(BulkRunShard.objects.get(run=run), holder[:64])
                 swept = services.sweep(
-                    services.Population(candidates=due), at=at, write=True, actor=actor, cause=REVIEW
+                    services.Population(candidates=due),
+                    at=at,
+                    write=True,
+                    actor=actor,
+                    cause=REVIEW,
+                    checkpoint=checkpoint,
                 )
             except Exception:
                 BulkRunShard.objects.filter(run=run).update(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.scoping import ScopeSpec
+from epigrid.lib import jobs
 from epigrid.rules import engine
 
 
@@ -223,6 +224,10 @@ class BulkRunShard(models.Model):
     error = models.TextField(blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # a shard resumes after a crash (issue 10.7): the last person id of the last batch that
+    # landed (the batches go in id order) and the worker's last sign of life
+    cursor = models.CharField(max_length=36, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="bulkrunshard_unique")]
@@ -230,6 +235,11 @@ class BulkRunShard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}#{self.index} {self.status}"
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but its worker stopped sending heartbeats (it died): it can be resumed."""
+        return self.status == BulkRun.Status.RUNNING and jobs.is_stale(self.heartbeat_at or self.started_at)
 
 
 class JobLock(models.Model):

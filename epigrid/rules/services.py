@@ -26,6 +26,7 @@ import types
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -991,11 +992,15 @@ def sweep(
     batch_size: int = SWEEP_BATCH,
     progress: Callable[[int, int, dict], None] | None = None,
     result: ReassessResult | None = None,
+    checkpoint: Callable[[uuid.UUID | None, int, int, dict], None] | None = None,
 ) -> SweepResult:
     """Evaluate a population at `at`; write the changes (`write=True`) or only count them.
 
     `risk` replaces the published risk lists (what-if of a draft change); `library` the packs
-    (what-if of a candidate pack). `progress(done, changed, counts)` is called after each batch.
+    (what-if of a candidate pack). `progress(done, changed, counts)` is called after each batch;
+    `checkpoint(last_id, done, changed, counts)` inside the batch's transaction, so a job that
+    records where it is lands its progress with the batch or not at all (it may raise to undo
+    the batch).
     """
     if write and actor is None:
         raise ValueError("a writing sweep needs an actor")
@@ -1009,10 +1014,14 @@ def sweep(
             persons, stored = _from_rows(rows)
             batch = evaluator.evaluate_persons(persons, stored)
             result.evaluated += len(batch)
-            if write:
-                _write(batch, evaluator=evaluator, actor=actor, at=at, cause=cause, result=result)
-            else:
-                _what_if(batch, result)
+            with transaction.atomic() if checkpoint else nullcontext():
+                if write:
+                    _write(batch, evaluator=evaluator, actor=actor, at=at, cause=cause, result=result)
+                else:
+                    _what_if(batch, result)
+                if checkpoint:
+                    last = rows[-1][0] if rows else None
+                    checkpoint(last, done + len(batch), result.changed, result.counts.as_dict())
             done += len(batch)
             if progress:
                 progress(done, result.changed, result.counts.as_dict())

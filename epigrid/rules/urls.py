@@ -10,4 +10,5 @@ urlpatterns = [
     path("runs/<uuid:run_id>/", views.run_detail, name="run"),
     path("runs/<uuid:run_id>/progress", views.run_progress, name="run_progress"),
     path("runs/<uuid:run_id>/publish", views.publish, name="run_publish"),
+    path("runs/<uuid:run_id>/resume", views.resume, name="run_resume"),
 ]

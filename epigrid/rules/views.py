@@ -17,6 +17,7 @@ from epigrid.lib.errors import DomainError
 from epigrid.regions import risk as risk_areas
 from epigrid.regions.models import Division, RiskArea
 from epigrid.rules import bulk
+from epigrid.rules import jobs as rule_jobs
 from epigrid.rules.models import BulkRun
 from epigrid.rules.packs import default_library
 from epigrid.rules.services import COUNT_FIELDS
@@ -170,6 +171,7 @@ def _run_context(request, run: BulkRun) -> dict:
         "total": {f: total.get(f, 0) for f in COUNT_FIELDS},
         "can_publish": can_publish,
         "published": published,
+        "stalled": rule_jobs.stalled_shards(run),
     }
 
 
@@ -205,4 +207,18 @@ def publish(request, run_id):
         messages.error(request, exc.message)
         return redirect("rules:run", run_id=preview.pk)
     messages.success(request, _("Published. The people concerned are being reassessed."))
+    return redirect("rules:run", run_id=run.pk)
+
+
+@scoped(Perm.RULES_PUBLISH)
+@require_POST
+def resume(request, run_id):
+    """Resume the shards of a run whose workers stopped (their heartbeat expired)."""
+    run = _run_or_404(request.user, run_id)
+    try:
+        rule_jobs.resume_run(actor=Actor.from_request(request), run=run)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The run was queued again; it continues after the last batch."))
     return redirect("rules:run", run_id=run.pk)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.scoping import ScopeSpec
+from epigrid.lib import jobs
 
 
 class TestKind(models.TextChoices):
@@ -472,6 +473,7 @@ class TestResult(models.Model):
 class ImportStatus(models.TextChoices):
     INVALID = "invalid", _("has errors")
     VALID = "valid", _("checked, ready to commit")
+    QUEUED = "queued", _("queued for commit")
     COMMITTING = "committing", _("committing")
     COMMITTED = "committed", _("committed")
 
@@ -494,6 +496,15 @@ class ResultImport(models.Model):
     created_at = models.DateTimeField()
     created_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, related_name="+")
     committed_at = models.DateTimeField(null=True, blank=True)
+    # the commit as a job that resumes (issue 10.7): rows written so far in file order, rows
+    # whose people were reassessed, the last sign of life and who holds the job
+    rows_done = models.PositiveIntegerField(default=0)
+    reassessed_rows = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=64, blank=True)
+    committed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
 
     scope = ScopeSpec(division_field="division_code", unit_q=lambda ids: Q(lab_id__in=ids))
 
@@ -502,6 +513,11 @@ class ResultImport(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def stalled(self) -> bool:
+        """Committing, but its worker stopped sending heartbeats (it died): it can be resumed."""
+        return self.status == ImportStatus.COMMITTING and jobs.is_stale(self.heartbeat_at)
 
 
 class TurnaroundDay(models.Model):

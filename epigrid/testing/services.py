@@ -21,7 +21,7 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor, record, record_many
 from epigrid.accounts.scoping import division_in_scope, prefix_q, visible_to
 from epigrid.lib.bulk import insert_rows
-from epigrid.lib.errors import Conflict, DomainError, Forbidden, NotFound
+from epigrid.lib.errors import Conflict, DomainError, Forbidden
 from epigrid.lib.sql import any_of
 from epigrid.people.models import Person, Status
 from epigrid.testing import pooling
@@ -1482,6 +1482,9 @@ class Reassessor:
 # --- results: the two phases --------------------------------------------------------------
 
 
+# phase two, the commit that resumes after a crash, is `testing.results_import.commit_import`
+
+
 def start_import(
     *, actor: Actor, user, filename: str, data: bytes, at: datetime | None = None
 ) -> ResultImport:
@@ -1522,96 +1525,6 @@ def start_import(
             object_id=imp.pk,
             division_code=lab.division_code,
             note=f"checked {imp.total} rows, {len(errors)} errors",
-        )
-    return imp
-
-
-def commit_import(
-    *,
-    actor: Actor,
-    user,
-    result_import: ResultImport,
-    at: datetime | None = None,
-    batch_size: int = RESULT_BATCH,
-) -> ResultImport:
-    """Phase two: apply a checked file in batches; each batch commits whole with its counts and
-    reassesses the persons it touched. Rows are checked again against the database first, so a
-    file committed twice, or a row another upload answered meanwhile, adds nothing."""
-    lab = _require_lab(user)
-    at = at or timezone.now()
-    with transaction.atomic():
-        imp = ResultImport.objects.select_for_update().get(pk=result_import.pk)
-        if imp.lab_id != lab.pk:
-            raise NotFound("not_found", "Not found.")
-        if imp.status != ImportStatus.VALID:
-            raise Conflict("import_state", "Only a checked file without errors can be committed.")
-        imp.status = ImportStatus.COMMITTING
-        imp.save(update_fields=["status"])
-    rows = [ResultRow.from_dict(d) for d in imp.rows]
-    totals = Applied()
-    batches = []
-    reassessor = Reassessor(actor=actor, at=at, cause="test_result")
-    try:
-        for chunk in _chunks(rows, batch_size):
-            started = time.perf_counter()
-            with transaction.atomic():
-                checked = check_rows(user, lab, chunk)
-                if checked.errors:
-                    raise TestingError(
-                        "import_stale",
-                        f"Row {checked.errors[0].row}: {checked.errors[0].message} Check the file again.",
-                    )
-                applied = apply_results(actor=actor, lab=lab, bound=checked.bound, at=at)
-                record(
-                    actor,
-                    "import",
-                    object_type="test_result",
-                    division_code=lab.division_code,
-                    note=f"{imp.filename}: batch of {len(chunk)} rows, {applied.new_results} new results",
-                )
-            batches.append(
-                {
-                    "rows": len(chunk),
-                    "new": applied.new_results,
-                    "unchanged": applied.unchanged,
-                    "seconds": round(time.perf_counter() - started, 3),
-                }
-            )
-            reassessor.submit(applied.persons)
-            for key in (
-                "new_results",
-                "unchanged",
-                "positive_persons",
-                "positive_pools",
-                "retest_orders",
-                "tasks",
-            ):
-                setattr(totals, key, getattr(totals, key) + getattr(applied, key))
-            totals.persons |= applied.persons
-        reassessor.wait()
-    except Exception:
-        reassessor.wait(raising=False)
-        ResultImport.objects.filter(pk=imp.pk).update(status=ImportStatus.VALID, batches=batches)
-        raise
-    finally:
-        reassessor.close()
-    for batch, seconds in zip(batches, reassessor.seconds, strict=False):
-        batch["reassess_seconds"] = seconds
-    reassessed, changed = reassessor.evaluated, reassessor.changed
-    imp.status = ImportStatus.COMMITTED
-    imp.committed_at = timezone.now()
-    imp.batches = batches
-    imp.counts = {**totals.as_dict(), "persons_reassessed": reassessed, "decisions_changed": changed}
-    with transaction.atomic():
-        imp.save(update_fields=["status", "committed_at", "batches", "counts"])
-        record(
-            actor,
-            "update",
-            object_type="result_import",
-            object_id=imp.pk,
-            division_code=lab.division_code,
-            fields=["status"],
-            note=f"committed: {totals.new_results} new results, {totals.unchanged} unchanged",
         )
     return imp
 

@@ -7,12 +7,13 @@ from django_tasks import task
 
 @task()
 def commit_result_import(import_id: str, user_id: int) -> dict:
-    """Commit a large results file in the background (R6.3)."""
+    """Commit a large results file in the background (R6.3), or continue one whose worker died
+    (`testing.jobs`): the commit goes on after the last row written."""
     from epigrid.accounts.audit import Actor
     from epigrid.accounts.models import User
     from epigrid.lib.errors import Conflict
     from epigrid.testing.models import ResultImport
-    from epigrid.testing.services import commit_import
+    from epigrid.testing.results_import import commit_import
 
     user = User.objects.get(pk=user_id)
     imp = ResultImport.objects.get(pk=import_id)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("sample/pool/<uuid:pool_id>/seal/", views.seal_pool, name="seal_pool"),
     path("lab/", views.lab_desk, name="lab"),
     path("lab/imports/<uuid:import_id>/", views.import_detail, name="import"),
+    path("lab/imports/<uuid:import_id>/resume/", views.import_resume, name="import_resume"),
     path("overdue/", views.overdue, name="overdue"),
     path("sequencing/", views.sequencing, name="sequencing"),
     path("sequencing/<uuid:request_id>/", views.sequencing_update, name="sequencing_update"),

@@ -20,7 +20,7 @@ from epigrid.lib.errors import DomainError
 from epigrid.people import services as people_services
 from epigrid.people.models import Person, Status
 from epigrid.regions.models import Division, Level
-from epigrid.testing import certificates, forms, services
+from epigrid.testing import certificates, forms, jobs, results_import, services
 from epigrid.testing.charts import stacked_bars_svg
 from epigrid.testing.geo import parse_coordinates
 from epigrid.testing.models import (
@@ -404,16 +404,19 @@ def import_detail(request, import_id):
     imp = get_visible_or_404(request.user, ResultImport.objects.filter(lab=lab), pk=import_id)
     if request.method == "POST":
         if len(imp.rows) > INLINE_COMMIT_ROWS and imp.status == ImportStatus.VALID:
-            from django.db import transaction
-
-            from epigrid.testing.tasks import commit_result_import
-
-            import_id, user_id = str(imp.pk), request.user.pk
-            transaction.on_commit(lambda: commit_result_import.enqueue(import_id, user_id))
-            messages.info(request, _("The file is being committed in the background; reload to follow it."))
+            try:
+                results_import.queue_commit(
+                    actor=Actor.from_request(request), user=request.user, result_import=imp
+                )
+            except DomainError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.info(
+                    request, _("The file is being committed in the background; reload to follow it.")
+                )
             return redirect("testing:import", import_id=imp.pk)
         try:
-            imp = services.commit_import(
+            imp = results_import.commit_import(
                 actor=Actor.from_request(request), user=request.user, result_import=imp
             )
         except DomainError as exc:
@@ -434,6 +437,23 @@ def import_detail(request, import_id):
         "testing/import.html",
         {"imp": imp, "can_commit": imp.status == ImportStatus.VALID, "preview": imp.rows[:50]},
     )
+
+
+@scoped(Perm.LAB_RESULTS)
+@require_POST
+def import_resume(request, import_id):
+    """Resume a commit whose worker stopped (its heartbeat expired); refused while it runs."""
+    lab = services.lab_of(request.user)
+    if lab is None:
+        raise Http404
+    imp = get_visible_or_404(request.user, ResultImport.objects.filter(lab=lab), pk=import_id)
+    try:
+        jobs.resume_import(actor=Actor.from_request(request), user=request.user, result_import=imp)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The commit was queued again; it continues after the last row written."))
+    return redirect("testing:import", import_id=imp.pk)
 
 
 # --- sequencing ---------------------------------------------------------------------------

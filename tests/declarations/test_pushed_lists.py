@@ -397,7 +397,7 @@ def test_the_commit_runs_as_a_background_task_of_the_queue(
     assert queued.status == ListStatus.QUEUED and queued.task_result_id
     job = DBTaskResult.objects.get(pk=queued.task_result_id)
     assert job.task_path == "epigrid.declarations.tasks.commit_pushed_list"
-    call_command("db_worker", "--batch", verbosity=0)
+    call_command("worker", "--batch", verbosity=0)
     finished = PushedList.objects.get(pk=result.pk)
     assert finished.status == ListStatus.COMMITTED and finished.committed_rows == 3
     job.refresh_from_db()

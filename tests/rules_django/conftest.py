@@ -93,12 +93,13 @@ def cell(grid_cells):
 
 
 def run_worker():
-    """Run the queued tasks with the database backend's worker, as `epigrid worker` does. The
-    worker closes stale connections between tasks; inside a test's transaction that would
-    close the test's own connection, so that one call is left out here."""
+    """Run the queued tasks with `epigrid worker` (the database backend's worker, which first
+    takes back jobs whose worker died). The worker closes stale connections between tasks;
+    inside a test's transaction that would close the test's own connection, so that one call is
+    left out here."""
     from unittest import mock
 
     from django.core.management import call_command
 
     with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections"):
-        call_command("db_worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0)
+        call_command("worker", batch=True, interval=0, startup_delay=False, reload=False, verbosity=0)

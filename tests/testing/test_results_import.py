@@ -7,13 +7,20 @@ import io
 from datetime import timedelta
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
+from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
+from epigrid.lib import jobs
+from epigrid.lib.errors import Conflict
 from epigrid.rules.models import DecisionRecord, MeasureRecord, PersonRuleState
+from epigrid.rules.services import Population, reassess_many, sweep
 from epigrid.tasks.models import Task
-from epigrid.testing import services
+from epigrid.testing import jobs as import_jobs
+from epigrid.testing import results_import, services
 from epigrid.testing.models import ImportStatus, Pool, ResultImport, Specimen, TestOrder, TestResult
+from tests.killing import kill_inside, later_clock, run_worker_once
 from tests.testing.conftest import GRID, OTHER_GRID
 
 pytestmark = pytest.mark.django_db
@@ -274,3 +281,148 @@ def test_a_large_file_is_committed_by_the_worker(
     # run twice: the second finds it committed and changes nothing
     assert commit_result_import.call(*queued.args_kwargs["args"])["new_results"] == 10
     assert TestResult.objects.count() == 10
+
+
+# --- a commit whose worker is killed resumes (issue 10.7) ----------------------------------
+
+
+@pytest.fixture
+def travellers(sampled, arrivals, system):
+    """The sampled people arrived from Wuhan: the rules wait for their tests (JS79-13), so each
+    result changes their decision once they are reassessed with it."""
+    for person in sampled:
+        arrivals.add(person, arrived_at=timezone.now() - timedelta(hours=3))
+    reassess_many([p.pk for p in sampled], actor=system, cause="declaration")
+    assert _pending(sampled) == 0
+    return sampled
+
+
+def _queued_import(client, lab_user):
+    client.post("/testing/lab/", {"file": _upload("big.csv", csv_file(good_rows()))})
+    imp = ResultImport.objects.get()
+    actor = Actor(user=lab_user, via="test")
+    return results_import.queue_commit(actor=actor, user=lab_user, result_import=imp)
+
+
+def _pending(persons) -> int:
+    """How many of these people a reassessment now would change (a what-if: nothing written)."""
+    return sweep(Population(candidates=[p.pk for p in persons]), at=timezone.now(), write=False).changed
+
+
+def _all_recorded_once(sampled, imp):
+    """Every result of the file once, its tasks once, every person reassessed after it."""
+    assert imp.status == ImportStatus.COMMITTED and imp.rows_done == imp.reassessed_rows == 6
+    assert TestResult.objects.count() == 10
+    assert TestResult.objects.values("specimen", "analyte").distinct().count() == 10
+    assert TestResult.objects.filter(result="positive").get().person == sampled[7]
+    positive = Task.objects.filter(source_type="specimen_result").values_list("person", "kind")
+    assert sorted(positive) == [
+        (sampled[7].pk, "positive_result"),
+        (sampled[7].pk, "positive_result_contact"),
+    ]
+    doubled = Task.objects.values("person", "kind", "source_type", "source_id").annotate(n=Count("id"))
+    assert not doubled.filter(n__gt=1).exists()
+    assert imp.counts["new_results"] == 10 and imp.counts["positive_persons"] == 1
+    assert sum(b["rows"] for b in imp.batches) == 6
+    # nothing was left for a reassessment to do: each person's decision saw their result
+    assert _pending(sampled) == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_resumes_an_import_killed_mid_batch_with_no_result_lost_or_doubled(
+    system, travellers, lab_user, client_for, monkeypatch
+):
+    sampled = travellers
+    monkeypatch.setattr(results_import, "RESULT_BATCH", 2)
+    client = client_for(lab_user)
+    imp = _queued_import(client, lab_user)
+    assert imp.status == ImportStatus.QUEUED
+    # `epigrid worker` takes the task and is killed inside batch 2, its transaction open
+    kill_inside(
+        run_worker_once,
+        module=results_import,
+        name="apply_results",
+        call=2,
+        landed=lambda: ResultImport.objects.get(pk=imp.pk).rows_done == 2,
+    )
+    stopped = ResultImport.objects.get(pk=imp.pk)
+    assert stopped.status == ImportStatus.COMMITTING and stopped.rows_done == 2
+    # batch 1 (the pool of five and one tube) whole, nothing of batch 2
+    assert TestResult.objects.count() == 6
+
+    page = f"/testing/lab/imports/{imp.pk}/"
+    run_worker_once()  # the heartbeat is fresh: nobody takes a commit that may be alive
+    assert ResultImport.objects.get(pk=imp.pk).status == ImportStatus.COMMITTING
+    assert 'id="resume-job"' not in client.get(page).content.decode()
+    client.post(f"{page}resume/")
+    assert ResultImport.objects.get(pk=imp.pk).status == ImportStatus.COMMITTING
+
+    later_clock(monkeypatch)
+    body = client.get(page).content.decode()
+    assert 'id="resume-job"' in body and f"{page}resume/" in body
+    assert timezone.localtime(stopped.heartbeat_at).strftime("%Y-%m-%d %H:%M:%S") in body
+    assert "停止前已写入 2 / 6 行" in body
+    assert "had written 2 of 6 rows" in client.get(page, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    run_worker_once()  # takes it back by itself and continues after row 2
+    done = ResultImport.objects.get(pk=imp.pk)
+    _all_recorded_once(sampled, done)
+    assert AuditEvent.objects.filter(object_id=str(imp.pk), note__startswith="commit resumed").count() == 1
+    assert 'id="resume-job"' not in client.get(page).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_reassesses_the_people_of_a_batch_whose_worker_died_before_reassessing_them(
+    system, travellers, lab_user, client_for, monkeypatch
+):
+    sampled = travellers
+    monkeypatch.setattr(results_import, "RESULT_BATCH", 2)
+    imp = _queued_import(client_for(lab_user), lab_user)
+    # killed when batch 2 (with the positive tube) landed and its people's reassessment begins:
+    # in the reassessing process on PostgreSQL, while batch 3 may be written meanwhile
+    kill_inside(
+        run_worker_once,
+        module=services,
+        name="_reassess",
+        call=2,
+        after=False,
+        landed=lambda: ResultImport.objects.get(pk=imp.pk).rows_done >= 4,
+    )
+    stopped = ResultImport.objects.get(pk=imp.pk)
+    assert stopped.status == ImportStatus.COMMITTING
+    assert stopped.reassessed_rows == 2 and stopped.rows_done >= 4
+    # the results of batch 2 are recorded; the decision of the positive person does not know
+    # it yet (the rules still wait for the serology of the negative one: unchanged)
+    assert TestResult.objects.filter(person__in=sampled[6:8]).count() == 2
+    assert _pending([sampled[7]]) == 1
+
+    later_clock(monkeypatch)
+    run_worker_once()
+    _all_recorded_once(sampled, ResultImport.objects.get(pk=imp.pk))
+
+
+def test_resume_is_for_the_lab_of_the_import_and_refused_while_it_runs(
+    system, sampled, lab_user, other_lab, persona, client_for, monkeypatch
+):
+    client = client_for(lab_user)
+    imp = _queued_import(client, lab_user)
+    ResultImport.objects.filter(pk=imp.pk).update(
+        status=ImportStatus.COMMITTING, heartbeat_at=timezone.now(), rows_done=2, worker="dead:1"
+    )
+    url = f"/testing/lab/imports/{imp.pk}/resume/"
+    # alive: refused
+    with pytest.raises(Conflict):
+        import_jobs.resume_import(actor=Actor(user=lab_user), user=lab_user, result_import=imp)
+    later_clock(monkeypatch)
+    other = persona("lab", prefixes=["320585"])
+    services.attach_lab_member(actor=system, user=other, lab=other_lab)
+    assert client_for(other).post(url).status_code == 404
+    assert client_for(persona("grid_worker")).post(url).status_code == 403
+    assert ResultImport.objects.get(pk=imp.pk).status == ImportStatus.COMMITTING
+
+    client.post(url)
+    assert ResultImport.objects.get(pk=imp.pk).status == ImportStatus.QUEUED
+    event = AuditEvent.objects.get(object_id=str(imp.pk), note__startswith="commit resumed")
+    assert event.actor == lab_user and "after row 2 of 6" in event.note
+    # a worker looking for stopped commits now finds it taken
+    assert import_jobs.requeue(imp.pk, actor=Actor.system("worker"), cutoff=jobs.cutoff()) is False

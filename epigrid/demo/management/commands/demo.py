@@ -70,7 +70,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         if not options["no_serve"]:
             # the background worker runs bulk reassessments and list imports the pages start
-            worker = subprocess.Popen([sys.executable, "-m", "epigrid", "db_worker", "--interval", "1"])
+            worker = subprocess.Popen([sys.executable, "-m", "epigrid", "worker", "--interval", "1"])
             self.stdout.write(f"background worker started (pid {worker.pid})")
             try:
                 call_command("runserver", host, use_reloader=False, use_threading=True)
