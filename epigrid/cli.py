@@ -14,9 +14,19 @@ def main(argv: list[str] | None = None) -> None:
 
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "worker":
-        # the database-backed task queue's worker, under the name the docs use
-        args[0] = "db_worker"
+        args = [*worker_command(), *args[1:]]
     execute_from_command_line(["epigrid", *args])
+
+
+def worker_command() -> list[str]:
+    """The worker of the queue in use (settings.EPIGRID_TASKS), under the name the docs use: the
+    database queue's db_worker, or an RQ worker that also moves scheduled jobs (a review queued
+    for later) onto the queue when they fall due."""
+    from django.conf import settings
+
+    if settings.TASK_QUEUE == "rq":
+        return ["rqworker", "--job-class", "django_tasks_rq.Job", "--with-scheduler", *settings.RQ_QUEUES]
+    return ["db_worker"]
 
 
 if __name__ == "__main__":

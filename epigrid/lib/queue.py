@@ -1,0 +1,58 @@
+"""Queueing background tasks the same way whichever django-tasks backend runs them.
+
+Task code never changes with the backend (settings.EPIGRID_TASKS): the database queue of one
+machine (`django_tasks_db`, `epigrid worker` = db_worker) or RQ on Redis for several
+(`django_tasks_rq`, `epigrid worker` = rqworker). The two differ in one way callers must respect:
+
+- the database queue writes its task rows in the caller's transaction, so a job and the rows it
+  works on exist together or not at all;
+- a broker is outside the transaction: a job sent before COMMIT may start before its rows are
+  visible (or after they were rolled back), so it is sent once the transaction commits.
+
+`enqueue` does the right thing for each, and `is_queued` answers "is one already waiting?" for
+both, so a periodic job is never queued twice.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+
+def on_database(task) -> bool:
+    from django_tasks_db import DatabaseBackend
+
+    return isinstance(task.get_backend(), DatabaseBackend)
+
+
+def enqueue(task, *args, run_after=None) -> None:
+    """Queue `task(*args)` as part of the current transaction (see the module docstring)."""
+    prepared = task.using(run_after=run_after) if run_after is not None else task
+    if on_database(task):
+        prepared.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: prepared.enqueue(*args))
+
+
+def enqueue_now(task, *args):
+    """Queue at once and return the task result (for callers that keep its id). Only outside a
+    transaction on a broker, or on the database queue."""
+    if not on_database(task) and transaction.get_connection().in_atomic_block:
+        raise RuntimeError("a broker job queued inside a transaction may run before it commits")
+    return task.enqueue(*args)
+
+
+def is_queued(task) -> bool:
+    """Whether a run of `task` is waiting (queued now or scheduled for later)."""
+    if on_database(task):
+        from django_tasks_db.models import DBTaskResult
+
+        return DBTaskResult.objects.filter(task_path=task.module_path, status="READY").exists()
+    import django_rq
+    from rq.registry import ScheduledJobRegistry
+
+    queue = django_rq.get_queue(task.queue_name)
+    waiting = list(queue.get_job_ids()) + list(ScheduledJobRegistry(queue=queue).get_job_ids())
+    return any(
+        job is not None and job.func_name == task.module_path
+        for job in queue.job_class.fetch_many(waiting, connection=queue.connection)
+    )
