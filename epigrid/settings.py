@@ -10,6 +10,10 @@ EPIGRID_DEBUG           true/false.
 EPIGRID_DB_CONN_MAX_AGE seconds a PostgreSQL connection is kept (default 60); EPIGRID_DB_POOL=true
                         uses psycopg's pool instead; EPIGRID_DB_HEALTH_CHECKS (default true).
 EPIGRID_SSL_REDIRECT, EPIGRID_HSTS_SECONDS, EPIGRID_HSTS_SUBDOMAINS  HTTPS only (production).
+EPIGRID_REPLICA_URL     a PostgreSQL streaming replica of the database; reads that may be seconds
+                        stale (lists, exports) go there, writes never (lib/dbrouter.py).
+EPIGRID_TASKS           `database` (default: the queue in the database, `epigrid worker`) or `rq`
+                        (the queue on Redis at EPIGRID_REDIS_URL, RQ workers; same task code).
 """
 
 import os
@@ -116,8 +120,7 @@ def _sqlite_options() -> dict:
     }
 
 
-def _database() -> dict:
-    url = env_str("EPIGRID_DATABASE_URL")
+def _database(url: str | None) -> dict:
     if url:
         config = dj_database_url.parse(url, conn_max_age=env_int("EPIGRID_DB_CONN_MAX_AGE", 60))
         if config["ENGINE"] == "django.db.backends.postgresql":
@@ -146,7 +149,16 @@ def _database() -> dict:
     }
 
 
-DATABASES = {"default": _database()}
+DATABASES = {"default": _database(env_str("EPIGRID_DATABASE_URL"))}
+_replica_url = env_str("EPIGRID_REPLICA_URL")
+if _replica_url:
+    DATABASES["replica"] = _database(_replica_url)
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ConfigError("EPIGRID_REPLICA_URL must name a PostgreSQL streaming replica")
+    # Tests run against the primary's test database through this alias; the replica tests
+    # point it at the real replica themselves (tests/lib/test_replica.py).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["epigrid.lib.dbrouter.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -250,10 +262,22 @@ if not PRODUCTION:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 WHITENOISE_AUTOREFRESH = DEBUG
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+_redis = env_str("EPIGRID_REDIS_URL")
+TASK_QUEUE = env_str("EPIGRID_TASKS", "database")
+if TASK_QUEUE == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+elif TASK_QUEUE == "rq":
+    if not _redis:
+        raise ConfigError("EPIGRID_TASKS=rq needs EPIGRID_REDIS_URL (the Redis the RQ workers share)")
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    # A bulk shard runs for minutes at a province's size: RQ's default of 3 minutes would
+    # kill it mid-batch (the batch rolls back and the run resumes, but never finishes).
+    RQ_QUEUES = {"default": {"URL": _redis, "DEFAULT_TIMEOUT": env_int("EPIGRID_RQ_JOB_TIMEOUT", 6 * 3600)}}
+else:
+    raise ConfigError(f"EPIGRID_TASKS must be 'database' or 'rq', not {TASK_QUEUE!r}")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "epigrid"}}
-_redis = env_str("EPIGRID_REDIS_URL")
 if _redis:
     CACHES["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _redis}
 

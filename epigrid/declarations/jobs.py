@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.scoping import visible_to
 from epigrid.declarations.models import ListStatus, PushedList
-from epigrid.lib import jobs
+from epigrid.lib import jobs, queue
 from epigrid.lib.errors import Conflict, NotFound
 
 
@@ -61,7 +61,7 @@ def requeue(list_id, *, actor: Actor, cutoff: datetime) -> bool:
             ),
         )
         list_id, user_id = str(pushed.pk), getattr(actor.user, "pk", None) or pushed.queued_by_id
-        jobs.enqueue_atomically(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
+        queue.enqueue(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
     return True
 
 

@@ -48,7 +48,7 @@ from epigrid.declarations.models import (
     VerificationTask,
 )
 from epigrid.declarations.services import DeclarationError, assignee_for, task_texts
-from epigrid.lib import identity, jobs
+from epigrid.lib import identity, jobs, queue
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
@@ -552,7 +552,7 @@ def request_commit(
             # queued and its task in one transaction: a crash right after the commit cannot leave
             # a list queued for a task that was never written
             list_id, user_id = str(pushed.pk), getattr(actor.user, "pk", None)
-            jobs.enqueue_atomically(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
+            queue.enqueue(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
     return pushed
 
 

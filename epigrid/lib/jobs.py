@@ -136,25 +136,18 @@ def still_alive(code: str, heartbeat_at: datetime | None):
     )
 
 
-def enqueue_atomically(task, *args, send: Callable[[], object] | None = None):
-    """Queue a job's task (`task(*args)`, or what `send` queues) with the change that queues the
-    job. The database backend writes the task row in the current transaction, so the two exist
-    together or not at all; a broker backend gets the task once the transaction commits."""
-    from django.db import transaction
-    from django_tasks_db import DatabaseBackend
-
-    send = send or (lambda: task.enqueue(*args))
-    if isinstance(task.get_backend(), DatabaseBackend):
-        return send()
-    transaction.on_commit(send)
-    return None
-
-
 def abandon_tasks(task, args: list) -> int:
     """Mark the queue's records of a dead worker's task (`task` called with arguments that begin
     with `args`) as failed, so the queue does not show it running for ever: its job was queued
-    again as a new task. Few tasks run at once: they are compared here, not by a JSON lookup."""
+    again as a new task. Few tasks run at once: they are compared here, not by a JSON lookup.
+    RQ keeps its own records: it moves a job whose worker stopped sending heartbeats to its
+    failed registry by itself."""
     from django_tasks_db.models import DBTaskResult
+
+    from epigrid.lib import queue
+
+    if not queue.on_database(task):
+        return 0
 
     running = DBTaskResult.objects.filter(status="RUNNING", task_path=task.module_path)
     ids = [

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from epigrid.lib.dbrouter import stale_reads
+
 
 class BadCursor(ValueError):
     pass
@@ -45,7 +47,9 @@ def page(queryset: QuerySet, cursor: str | None, size: int, time_field: str = "r
     if cursor:
         at, pk = decode_cursor(cursor)
         qs = qs.filter(Q(**{f"{time_field}__lt": at}) | Q(**{time_field: at, "id__lt": pk}))
-    rows = list(qs[: size + 1])
+    # a list may lag the primary by the replica's delay (lib/dbrouter.py)
+    with stale_reads():
+        rows = list(qs[: size + 1])
     next_cursor = None
     if len(rows) > size:
         rows = rows[:size]

@@ -62,23 +62,12 @@ def default_shards() -> int:
 
 
 def _enqueue(run: BulkRun) -> None:
-    """Queue one task per shard. The database backend writes the task rows in the transaction
-    that creates the run, so a run and its tasks exist together or not at all; a broker backend
-    (Celery, RQ) gets them once that transaction commits."""
-    from django_tasks_db import DatabaseBackend
-
+    """Queue one task per shard, with the transaction that creates the run (lib/queue.py)."""
+    from epigrid.lib import queue
     from epigrid.rules.tasks import run_bulk_shard
 
-    indexes = list(run.shards.values_list("index", flat=True))
-
-    def send():
-        for index in indexes:
-            run_bulk_shard.enqueue(str(run.pk), index)
-
-    if isinstance(run_bulk_shard.get_backend(), DatabaseBackend):
-        send()
-    else:
-        transaction.on_commit(send)
+    for index in run.shards.values_list("index", flat=True):
+        queue.enqueue(run_bulk_shard, str(run.pk), index)
 
 
 def _create_run(

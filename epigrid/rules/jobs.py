@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import scope_of
-from epigrid.lib import jobs
+from epigrid.lib import jobs, queue
 from epigrid.lib.errors import Conflict, Forbidden
 from epigrid.rules.models import BulkRun, BulkRunShard
 
@@ -122,7 +122,7 @@ def requeue(shard_id, *, actor: Actor, cutoff: datetime) -> bool:
         if review:
             bulk._finish(run.pk)
         else:
-            jobs.enqueue_atomically(run_bulk_shard, str(run.pk), shard.index)
+            queue.enqueue(run_bulk_shard, str(run.pk), shard.index)
     return True
 
 
@@ -170,11 +170,16 @@ BULK_RUN_SHARD = jobs.register(jobs.Resumable("bulk_run_shard", stale=stale, req
 
 
 def stale_reviews(limit: datetime):
+    """On the database queue only. On RQ a review killed mid-sweep ends its schedule; asking for
+    the schedule again (`epigrid rules review --schedule N`, from cron) restarts it and never
+    doubles it (`tasks.schedule_review`)."""
     from django_tasks_db.models import DBTaskResult
 
     from epigrid.rules.models import JobLock
     from epigrid.rules.tasks import review_due
 
+    if not queue.on_database(review_due):
+        return []
     if JobLock.objects.filter(name="rules.review", until__gte=jobs.now()).exists():
         return []
     return DBTaskResult.objects.filter(

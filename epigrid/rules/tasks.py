@@ -1,4 +1,4 @@
-"""Background work of the rules app, as django-tasks tasks (database backend: `epigrid worker`).
+"""Background work of the rules app, as django-tasks tasks (run by `epigrid worker`).
 
 - `run_bulk_shard(run_id, index)`: one shard of a what-if preview or a bulk reassessment;
   queued by `rules.bulk` when a run starts, one task per shard.
@@ -38,14 +38,9 @@ def schedule_review(every: int) -> bool:
     starting the schedule twice, or two workers finishing reviews, never doubles it)."""
     if every < 10:
         raise ValueError("review at most every 10 seconds")
-    backend = review_due.get_backend()
-    from django_tasks_db import DatabaseBackend
+    from epigrid.lib import queue
 
-    if isinstance(backend, DatabaseBackend):
-        from django_tasks_db.models import DBTaskResult
-
-        pending = DBTaskResult.objects.filter(task_path=review_due.module_path, status="READY")
-        if pending.exists():
-            return False
-    review_due.using(run_after=timezone.now() + timedelta(seconds=every)).enqueue(None, every)
+    if queue.is_queued(review_due):
+        return False
+    queue.enqueue(review_due, None, every, run_after=timezone.now() + timedelta(seconds=every))
     return True

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import visible_to
-from epigrid.lib import jobs
+from epigrid.lib import jobs, queue
 from epigrid.lib.errors import Conflict, Forbidden, NotFound
 from epigrid.testing.models import ImportStatus, ResultImport
 
@@ -57,7 +57,7 @@ def requeue(import_id, *, actor: Actor, cutoff: datetime) -> bool:
             ),
         )
         user_id = getattr(actor.user, "pk", None) or imp.committed_by_id or imp.created_by_id
-        jobs.enqueue_atomically(commit_result_import, str(imp.pk), user_id)
+        queue.enqueue(commit_result_import, str(imp.pk), user_id)
     return True
 
 

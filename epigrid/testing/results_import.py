@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from epigrid.accounts.audit import Actor, record
-from epigrid.lib import jobs
+from epigrid.lib import queue
 from epigrid.lib.errors import Conflict, NotFound
 from epigrid.lib.sql import any_of
 from epigrid.testing.models import ImportStatus, Pool, ResultImport, Specimen
@@ -263,6 +263,6 @@ def queue_commit(*, actor: Actor, user, result_import: ResultImport) -> ResultIm
             fields=["status"],
             note="commit queued",
         )
-        jobs.enqueue_atomically(commit_result_import, str(result_import.pk), user.pk)
+        queue.enqueue(commit_result_import, str(result_import.pk), user.pk)
     result_import.refresh_from_db()
     return result_import
