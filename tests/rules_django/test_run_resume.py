@@ -38,8 +38,8 @@ def test_it_resumes_a_publication_killed_mid_batch_with_each_decision_written_on
     client_for,
     monkeypatch,
 ):
-    cdc = persona("cdc", prefixes=["3205"])
-    actor = Actor(user=cdc)
+    command = persona("province_command")
+    actor = Actor(user=command)
     preview = bulk.preview_risk_change(
         actor=actor,
         publish=[draft_high_fengtai(system).pk],
@@ -66,7 +66,7 @@ def test_it_resumes_a_publication_killed_mid_batch_with_each_decision_written_on
     written_before = DecisionRecord.objects.filter(cause="risk_change", evaluated_at=AT).count()
     assert written_before == stopped.changed <= BATCH
 
-    client = client_for(cdc)
+    client = client_for(command)
     run_worker_once()  # the heartbeat is fresh: nobody takes a run that may be alive
     assert BulkRunShard.objects.get(pk=shard.pk).status == BulkRun.Status.RUNNING
     assert 'id="resume-job"' not in _page(client, published)
