@@ -89,7 +89,8 @@ def test_it_answers_the_api_with_every_error(client_for, persona, world, id_numb
     assert body["field"] == body["errors"][0]["field"]
     fields = {e["field"] for e in body["errors"]}
     assert {"transport_number", "temperature", "stops.0.end"} <= fields
-    assert all(set(e) == {"code", "message", "field"} for e in body["errors"])
+    # each problem in the shape of a 422's problems
+    assert all(set(e) == {"code", "message", "field", "row", "column"} for e in body["errors"])
 
 
 def test_it_answers_one_error_in_the_usual_shape(client_for, persona, world, id_numbers):

@@ -78,7 +78,7 @@ def _number(person) -> str:
     from epigrid.lib.crypto import cipher
     from epigrid.people.services import ID_FIELD
 
-    return cipher().decrypt(ID_FIELD, person.id_number_enc)
+    return cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
 
 
 @pytest.mark.parametrize("name", ["王五", VICTIM_NAME], ids=["wrong-name", "right-name"])
