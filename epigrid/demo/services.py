@@ -259,7 +259,7 @@ def _plan_units(
         plan.enterprises.append((unit_id, size))
     students = persons * 0.13
     for i in range(max(2, round(students / 900))):
-        unit_id = add(UnitKind.SCHOOL, f"昆山市第{i + 1}{'小学' if i % 3 else '实验学校'}", 0, False)
+        unit_id = add(UnitKind.SCHOOL, f"昆山市第{i + 1}{'小学' if i % 3 else '实验学校'}", 80, False)
         grades: dict[int, list[uuid.UUID]] = {}
         classes_per_grade = max(1, round(students / max(2, round(students / 900)) / 9 / 40))
         for grade in range(1, 13):
@@ -724,9 +724,14 @@ def _align_roster_divisions() -> None:
 DEMO_PASSWORD = "epigrid-demo"
 
 
+def login_grid() -> Division | None:
+    """The grid cell of the `grid` demo login; the demo gives it checks and tasks to do."""
+    return Division.objects.filter(level=Level.GRID, code__startswith=CITY_CODE).order_by("code").first()
+
+
 def demo_users(*, actor: Actor) -> list[dict]:
     """One login per role, scoped as a real command would scope them."""
-    grid = Division.objects.filter(level=Level.GRID, code__startswith=CITY_CODE).order_by("code").first()
+    grid = login_grid()
     enterprise = (
         Unit.objects.filter(kind=UnitKind.ENTERPRISE, division_code__startswith=CITY_CODE)
         .order_by("-staff_count", "id")

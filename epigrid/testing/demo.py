@@ -1,6 +1,8 @@
 """Testing in the demo city: a sampling point at every town's health centre and a few mobile
 ones, the county lab, must-test groups, and a morning of pooled sampling with its results (one
-positive pool, its retests, one true positive, one retest still missing).
+positive pool, its retests, one true positive, one retest still missing); then the afternoon's
+pools, received by the lab, whose results file is checked and waits for the lab to import it
+(the lab login's work, issue 10.12).
 
 `epigrid demo` calls `seed_demo(actor=..., seed=..., at=...)` after the city, its people and
 the demo logins exist. It runs once: a second call finds the lab and leaves everything alone.
@@ -204,4 +206,49 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     services.submit_results(
         actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(hours=3, minutes=20)
     )
-    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1}
+    waiting = _afternoon(actor, rng, point, lab_user, at, taken={p.pk for p in people})
+    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1, "upload_rows": waiting}
+
+
+def _afternoon(actor: Actor, rng: random.Random, point, lab_user, at: datetime, taken: set) -> int:
+    """Two pools sampled this afternoon, received by the lab, and their results file checked:
+    nothing is recorded until the lab imports it on its desk."""
+    people = [
+        p
+        for p in Person.objects.filter(
+            status=Status.ACTIVE, division_code__startswith=point.division_code
+        ).order_by("id")[:400]
+        if p.pk not in taken
+    ]
+    people = rng.sample(people, k=min(20, len(people)))
+    sampled_at = at - timedelta(hours=4)
+    barcodes = []
+    for i in range(0, len(people), 10):
+        pool = services.open_pool(
+            actor=actor, point=point, barcode=f"DEMO-Q{i // 10 + 1:04d}", size=10, at=sampled_at
+        )
+        for j, person in enumerate(people[i : i + 10]):
+            services.take_specimen(
+                actor=actor,
+                person=person,
+                point=point,
+                barcode=f"DEMO-T{i + j + 1:05d}",
+                pool=pool,
+                walk_in_group=WILLING,
+                at=sampled_at + timedelta(seconds=i + j),
+            )
+        services.seal_pool(actor=actor, pool=pool, at=sampled_at + timedelta(minutes=5))
+        barcodes.append(pool.barcode)
+    if not barcodes:
+        return 0
+    services.receive(actor=actor, user=lab_user, barcodes=barcodes, at=at - timedelta(hours=2))
+    tested = timezone.localtime(at - timedelta(minutes=40)).strftime("%Y-%m-%d %H:%M")
+    lines = ["条码,检测项目,结果,检测时间"] + [f"{code},核酸,阴性,{tested}" for code in barcodes]
+    upload = services.start_import(
+        actor=actor,
+        user=lab_user,
+        filename="下午批次结果.csv",
+        data=("\n".join(lines) + "\n").encode("utf-8"),
+        at=at - timedelta(minutes=30),
+    )
+    return upload.total
