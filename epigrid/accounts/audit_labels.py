@@ -107,6 +107,12 @@ FIELD_LABELS = {
     "reporter": _("reporter"),
     "rows": _("rows"),
     "scope": _("scope"),
+    "stops": _("travel history"),
+    "lab": _("lab"),
+    "user": _("user"),
+    "group": _("class or team"),
+    "unit": _("unit"),
+    "pool": _("pool"),
     "scope_prefixes": _("divisions"),
     "token": _("token"),
     "verification_tasks": _("checks on the ground"),
@@ -134,17 +140,35 @@ TASK_KIND_LABELS = {
 }
 
 
+# the fixed notes services write (the others carry figures and stay as written)
+NOTE_LABELS = {
+    "committed": _("committed"),
+    "confirmed on verification": _("confirmed on verification"),
+    "created": _("created"),
+    "demo login": _("demo login"),
+    "first key": _("first key"),
+    "no usable key left": _("no usable key left"),
+    "from a decision": _("from a decision"),
+    "measure closed": _("measure closed"),
+    "revoked": _("revoked"),
+    "rotation": _("rotation"),
+    "source no longer applies": _("source no longer applies"),
+    "walk-in": _("walk-in"),
+    "registered with a host unit's declaration": _("registered with a host unit's declaration"),
+}
+
+
 @cache
 def _note_codes() -> dict[str, object]:
     """The codes services write into notes, with their labels (built once; the apps are loaded
     by the time an audit page is shown)."""
-    from epigrid.declarations.models import Channel, Kind, Outcome
+    from epigrid.declarations.models import Channel, Kind, Outcome, VerificationKind
     from epigrid.healthcode.models import CorrectionStatus
     from epigrid.rules.models import CAUSE_LABELS, BulkRun
     from epigrid.testing.models import ResultSource
 
     codes: dict[str, object] = dict(TASK_KIND_LABELS)
-    for choices in (Outcome, CorrectionStatus, BulkRun.Kind, ResultSource, Kind, Channel):
+    for choices in (Outcome, CorrectionStatus, BulkRun.Kind, ResultSource, Kind, Channel, VerificationKind):
         codes.update(dict(choices.choices))
     codes.update(CAUSE_LABELS)
     return codes
@@ -182,6 +206,8 @@ _VIA = re.compile(r"^([a-z_]+) via ([a-z_]+)$")
 def note_label(note: str) -> str:
     """A note with its codes in words: `risk_change` → 风险地区变更, `preview risk_change` →
     预演 风险地区变更; free text around them stays as written."""
+    if note in NOTE_LABELS:
+        return str(NOTE_LABELS[note])
     codes = _note_codes()
     words = note.split(" ")
     if note and all(w in codes for w in words):

@@ -33,7 +33,7 @@ from epigrid.rules import facts as rf
 from epigrid.rules.services import reassess_many
 
 LIST_NAME = "演示：铁路与电信到达人员推送"
-PENDING_LIST_NAME = "演示：电信运营商推送（待导入）"
+PENDING_LIST_NAME = "演示：电信运营商推送（第二批）"
 DEMO_NOTICE = "演示数据：风险地区通告"
 WUHAN_PLACES = ["420100", "420102", "420103", "420106", "420111", "420115"]
 HUBEI_PLACES = ["420500", "420600", "421000", "420900", "421100", "420800"]

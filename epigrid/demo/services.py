@@ -222,8 +222,11 @@ def _plan_units(
     group_rows: list[tuple] = []
     taken: set[str] = set(Unit.objects.exclude(uscc="").values_list("uscc", flat=True))
 
-    def add(kind: str, name: str, staff: int, with_uscc: bool) -> uuid.UUID:
+    def add(kind: str, name: str, staff: int, with_uscc: bool, in_town: str = "") -> uuid.UUID:
         grid = grids[rng.randrange(len(grids))]
+        if in_town:  # a town's own unit stands in that town (same draw, so the seed's city stays)
+            own = [g for g in grids if g.code.startswith(in_town)]
+            grid = own[grids.index(grid) % len(own)]
         unit_id = _uuid(rng)
         town = town_names.get(grid.code[:9], "")
         road = rng.choice(["前进", "长江", "黄河", "人民", "萧林", "祖冲之", "马鞍山"])
@@ -284,8 +287,8 @@ def _plan_units(
     add(UnitKind.PRISON, "昆山监狱", 120, False)
     add(UnitKind.MENTAL_HEALTH_HOSPITAL, "昆山市精神卫生中心", 90, False)
     add(UnitKind.MEDICAL_INSTITUTION, "昆山市第一人民医院", 1500, False)
-    for town in sorted(town_names.values()):
-        add(UnitKind.MEDICAL_INSTITUTION, f"{town}社区卫生服务中心", 60, False)
+    for code, town in sorted(town_names.items(), key=lambda item: item[1]):
+        add(UnitKind.MEDICAL_INSTITUTION, f"{town}社区卫生服务中心", 60, False, in_town=code)
     plan.count = len(unit_rows)
     return unit_rows, group_rows, plan
 

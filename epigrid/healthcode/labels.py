@@ -144,3 +144,12 @@ def issuer_label(issuer: str, language: str | None = None) -> str:
         return issuer or ""
     division = Division.objects.filter(code=f"{match.group(1)}0000").first()
     return division.name_for(language or lang()) if division is not None else issuer
+
+
+def issuer_names(language: str | None = None) -> dict[str, str]:
+    """Our issuer and every trusted one, by name: what the scanner shows for a token's issuer."""
+    from epigrid.healthcode import keys
+    from epigrid.healthcode.models import TrustedKey
+
+    issuers = {keys.issuer(), *TrustedKey.objects.values_list("issuer", flat=True).distinct()}
+    return {issuer: issuer_label(issuer, language) for issuer in sorted(issuers)}

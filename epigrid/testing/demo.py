@@ -1,8 +1,9 @@
 """Testing in the demo city: a sampling point at every town's health centre and a few mobile
-ones, the county lab, must-test groups, and a morning of pooled sampling with its results (one
-positive pool, its retests, one true positive, one retest still missing); then the afternoon's
-pools, received by the lab, whose results file is checked and waits for the lab to import it
-(the lab login's work, issue 10.12).
+ones, the county lab, must-test groups, and the day's pooled sampling: the first round with its
+results (one positive pool, its retests within the hour, one true positive, one retest still
+missing), so the CDC's tasks are due ahead, not overdue; then the next round's pools, received
+by the lab, whose results file is checked and waits for the lab to import it (the lab login's
+work, issue 10.12).
 
 `epigrid demo` calls `seed_demo(actor=..., seed=..., at=...)` after the city, its people and
 the demo logins exist. It runs once: a second call finds the lab and leaves everything alone.
@@ -119,7 +120,7 @@ def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[S
 
 
 def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: datetime) -> dict:
-    """Sampling in the morning, pools of ten, results in the afternoon."""
+    """Sampling six hours ago, pools of ten, results and retests since."""
     if not points:
         return {}
     point = points[0]
@@ -131,7 +132,9 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     people = rng.sample(people, k=min(50, len(people)))
     if not people:
         return {}
-    sampled_at = at - timedelta(hours=20)
+    # within the last hours, so the CDC's tasks from the positive pool and the positive retest
+    # are due ahead of the demo's start, not long overdue
+    sampled_at = at - timedelta(hours=6)
     pools = []
     n = 0
     for i, chunk_start in enumerate(range(0, len(people) - 2, 10)):
@@ -168,7 +171,7 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     lab_user = User.objects.filter(lab_membership__lab=lab).first()
     if lab_user is None:
         return {"pools": len(pools)}
-    tested = sampled_at + timedelta(hours=6)
+    tested = sampled_at + timedelta(hours=4, minutes=10)
     rows = [
         ResultRow(
             row=i + 2,
@@ -180,10 +183,10 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
         )
         for i, pool in enumerate(pools)
     ]
-    services.submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=30))
+    services.submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=20))
     # the positive pool's members: retested singly; all but the last have a result by now
     members = people[:10]
-    retest_at = tested + timedelta(hours=2)
+    retest_at = tested + timedelta(minutes=40)
     for j, person in enumerate(members[:-1]):
         services.take_specimen(
             actor=actor,
@@ -198,14 +201,12 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
             barcode=f"DEMO-R{j + 1:04d}",
             analyte="nucleic_acid",
             result="positive" if j == 3 else "negative",
-            tested_at=retest_at + timedelta(hours=3),
+            tested_at=retest_at + timedelta(minutes=50),
             ct_values={"orf1ab": 27.9, "n": 29.4} if j == 3 else {},
         )
         for j in range(len(members) - 1)
     ]
-    services.submit_results(
-        actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(hours=3, minutes=20)
-    )
+    services.submit_results(actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(minutes=55))
     waiting = _afternoon(actor, rng, point, lab_user, at, taken={p.pk for p in people})
     return {"pools": len(pools), "specimens": n, "retests": len(members) - 1, "upload_rows": waiting}
 

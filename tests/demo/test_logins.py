@@ -85,7 +85,10 @@ def _grid(client):
 
 
 def _cdc(client):
-    assert _count(TASK, _page(client, reverse("tasks:mine"))) > 0
+    tasks = _page(client, reverse("tasks:mine"))
+    assert _count(TASK, tasks) > 0
+    # the positive pool and the positive retest came in within the hour: due ahead, not overdue
+    assert _count(r">overdue</span>", tasks) == 0
     assert _table_rows(_page(client, reverse("declarations:list"))) > 0
     assert "Merge into the chosen record" in _page(client, reverse("people:duplicates"))
 
@@ -126,7 +129,7 @@ def _auditor(client):
 
 def _datateam(client):
     page = _page(client, reverse("declarations:lists"))
-    pending = re.search(r"演示：电信运营商推送（待导入）.*?</tr>", page, re.S).group(0)
+    pending = re.search(r"演示：电信运营商推送（第二批）.*?</tr>", page, re.S).group(0)
     assert "validated" in pending
 
 
@@ -184,3 +187,16 @@ def test_a_second_build_adds_nothing(demo, db):
     persons, lists = Person.objects.count(), PushedList.objects.count()
     build_demo(actor=Actor.system("test"), persons=PERSONS, seed=1, base_url="http://testserver")
     assert (Person.objects.count(), PushedList.objects.count()) == (persons, lists)
+
+
+def test_the_sampling_point_of_a_towns_health_centre_stands_in_that_town(demo, db):
+    from epigrid.regions.models import Division
+    from epigrid.testing.models import SamplingPoint
+
+    towns = {d.name_zh: d.code for d in Division.objects.filter(level=4, code__startswith="320583")}
+    centres = SamplingPoint.objects.filter(name__endswith="社区卫生服务中心采样点")
+    assert centres.count() == len(towns)
+    for point in centres:
+        town = point.name.removesuffix("社区卫生服务中心采样点")
+        assert point.unit.division_code.startswith(towns[town]), point.name
+        assert town in point.address, (point.name, point.address)
