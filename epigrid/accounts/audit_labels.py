@@ -12,6 +12,7 @@ import re
 from functools import cache
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -186,7 +187,7 @@ def field_label(object_type: str, name: str) -> str:
         model = apps.get_model(*_MODELS[object_type])
         try:
             verbose = model._meta.get_field(name).verbose_name
-        except Exception:  # noqa: BLE001 - a name that is no field of the model keeps its code
+        except FieldDoesNotExist:  # a name that is no field of the model keeps its code
             return name
         # Django derives an untranslated name from the attribute when none is given
         return str(verbose) if isinstance(verbose, Promise) else name

@@ -316,7 +316,6 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     by phone and name only), some are unknown, a few are malformed; committed, then a third of
     the checks in grid cells recorded with each outcome. The persons `keep_open` are listed with
     their grid cell and their checks left for the grid worker to do."""
-    import openpyxl
 
     c = cipher()
     numbers = IdNumbers()
@@ -358,29 +357,18 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     rows.append(["42010619900101123", "错行甲", "", "武汉", "2020-04-01 10:00", "", "", "火车", "G1"])
     rows.append(["", "错行乙", "12345", "湖北", "", "", "", "", ""])
     rows.append(["420106199001011234", "错行丙", "", "亚特兰蒂斯", "明天", "", "", "飞毯", ""])
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(
-        ["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址", "区划代码", "交通方式", "班次车牌"]
-    )
-    for row in rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    workbook.save(data)
-    team = Actor(user=None, via="demo")
-    listed = pushed.upload(
-        actor=team,
-        name=LIST_NAME,
-        source="transport",
-        file_name="demo.xlsx",
-        data=data.getvalue(),
-        area=CITY_CODE,
-        at=at,
-    )
-    pushed.request_commit(
-        actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
-    )
-    listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+    header = [
+        "证件号码",
+        "姓名",
+        "手机号码",
+        "来源地",
+        "到达时间",
+        "地址",
+        "区划代码",
+        "交通方式",
+        "班次车牌",
+    ]
+    listed = push_list(name=LIST_NAME, source="transport", header=header, rows=rows, area=CITY_CODE, at=at)
     touched.extend(listed.rows.exclude(person=None).values_list("person_id", flat=True))
     outcomes: dict = {}
     plan = [Outcome.FOUND] * 30 + [Outcome.LEFT] * 8 + [Outcome.NOT_FOUND] * 8 + [Outcome.WRONG_INFO] * 4
@@ -417,41 +405,57 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     return listed, outcomes
 
 
+def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> PushedList:
+    """A list as the data team sends one: a workbook of `rows` under `header`, uploaded for
+    `area` and, when `commit`, committed in batches of 50 here rather than by the worker."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [header, *rows]:
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    team = Actor(user=None, via="demo")
+    listed = pushed.upload(
+        actor=team,
+        name=name,
+        source=source,
+        file_name=f"{source}.xlsx",
+        data=data.getvalue(),
+        area=area,
+        at=at,
+    )
+    if commit:
+        pushed.request_commit(
+            actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
+        )
+        listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+    return listed
+
+
 def _pending_list(rng: random.Random, at: datetime, pool) -> PushedList:
     """A telecom list checked and matched but not committed: the data team's next job, with two
     rows to correct or skip."""
-    import openpyxl
-
     c = cipher()
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址"])
+    rows = []
     for _ in range(18):
         person = next(pool)
         when = timezone.localtime(at - timedelta(hours=rng.randint(1, 20))).strftime("%Y-%m-%d %H:%M")
         phone = c.decrypt(PHONE_FIELD, person.phone_enc) if person.phone_enc else ""
-        sheet.append(
-            [
-                c.decrypt(ID_FIELD, person.id_number_enc),
-                person.name,
-                phone,
-                "湖北省武汉市",
-                when,
-                person.address,
-            ]
-        )
-    sheet.append(["4201061990010112", "错行丁", "", "武汉", "", "", ""])
-    sheet.append(["", "错行戊", "1380000", "湖北", "昨天", "", ""])
-    data = io.BytesIO()
-    workbook.save(data)
-    return pushed.upload(
-        actor=Actor(user=None, via="demo"),
+        document = c.decrypt(ID_FIELD, person.id_number_enc)
+        rows.append([document, person.name, phone, "湖北省武汉市", when, person.address])
+    rows.append(["4201061990010112", "错行丁", "", "武汉", "", ""])
+    rows.append(["", "错行戊", "1380000", "湖北", "昨天", ""])
+    header = ["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址"]
+    return push_list(
         name=PENDING_LIST_NAME,
         source="telecom",
-        file_name="telecom.xlsx",
-        data=data.getvalue(),
+        header=header,
+        rows=rows,
         area=CITY_CODE,
         at=at,
+        commit=False,
     )
 
 

@@ -9,7 +9,6 @@ Taicang's command, whose checks and the tasks of the measures that follow stay w
 call finds the list and does nothing.
 """
 
-import io
 import random
 from datetime import date, datetime, timedelta
 
@@ -32,7 +31,7 @@ def _uscc(rng: random.Random) -> str:
 
 
 def seed_neighbour(*, actor: Actor, seed: int = 1, at: datetime | None = None, persons: int = 60) -> dict:
-    from epigrid.declarations import pushed
+    from epigrid.declarations.demo import push_list
     from epigrid.declarations.models import PushedList
     from epigrid.people.services import PersonInput, register_person
     from epigrid.units.models import RosterRole, UnitKind
@@ -86,29 +85,11 @@ def seed_neighbour(*, actor: Actor, seed: int = 1, at: datetime | None = None, p
             started_on=at.date() - timedelta(days=rng.randint(60, 2000)),
         )
     # a rail list of arrivals from Hubei sent to Taicang's command
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址", "交通方式", "班次车牌"])
+    rows = []
     for number, name, phone, address in identities[:12]:
         when = timezone.localtime(at - timedelta(hours=rng.randint(3, 60))).strftime("%Y-%m-%d %H:%M")
         origin = rng.choice(["湖北省武汉市", "武汉市洪山区", "湖北省宜昌市"])
-        sheet.append([number, name, phone, origin, when, address, "火车", f"G{rng.randint(100, 1999)}"])
-    data = io.BytesIO()
-    workbook.save(data)
-    team = Actor(user=None, via="demo")
-    listed = pushed.upload(
-        actor=team,
-        name=LIST_NAME,
-        source="transport",
-        file_name="taicang.xlsx",
-        data=data.getvalue(),
-        area=TAICANG,
-        at=at,
-    )
-    pushed.request_commit(
-        actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
-    )
-    listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+        rows.append([number, name, phone, origin, when, address, "火车", f"G{rng.randint(100, 1999)}"])
+    header = ["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址", "交通方式", "班次车牌"]
+    listed = push_list(name=LIST_NAME, source="transport", header=header, rows=rows, area=TAICANG, at=at)
     return {"persons": len(people), "roster": persons // 2, "pushed_rows": listed.total_rows}

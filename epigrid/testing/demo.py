@@ -135,29 +135,9 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     # within the last hours, so the CDC's tasks from the positive pool and the positive retest
     # are due ahead of the demo's start, not long overdue
     sampled_at = at - timedelta(hours=6)
-    pools = []
-    n = 0
-    for i, chunk_start in enumerate(range(0, len(people) - 2, 10)):
-        pool = services.open_pool(
-            actor=actor,
-            point=point,
-            barcode=f"DEMO-P{i + 1:04d}",
-            size=10,
-            at=sampled_at + timedelta(minutes=i),
-        )
-        for person in people[chunk_start : chunk_start + 10]:
-            n += 1
-            services.take_specimen(
-                actor=actor,
-                person=person,
-                point=point,
-                barcode=f"DEMO-S{n:05d}",
-                pool=pool,
-                walk_in_group=WILLING,
-                at=sampled_at + timedelta(minutes=i, seconds=n),
-            )
-        services.seal_pool(actor=actor, pool=pool, at=sampled_at + timedelta(minutes=i, seconds=50))
-        pools.append(pool)
+    groups = [people[start : start + 10] for start in range(0, len(people) - 2, 10)]
+    pools = _sample_pools(actor, point, groups, pool="P", specimen="S", at=sampled_at)
+    n = sum(len(group) for group in groups)
     # two people still waiting for a test: one due soon, one overdue
     for person in people[-2:]:
         with transaction.atomic():
@@ -207,12 +187,36 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
         for j in range(len(members) - 1)
     ]
     services.submit_results(actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(minutes=55))
-    waiting = _afternoon(actor, rng, point, lab_user, at, taken={p.pk for p in people})
+    waiting = _next_round(actor, rng, point, lab_user, at, taken={p.pk for p in people})
     return {"pools": len(pools), "specimens": n, "retests": len(members) - 1, "upload_rows": waiting}
 
 
-def _afternoon(actor: Actor, rng: random.Random, point, lab_user, at: datetime, taken: set) -> int:
-    """Two pools sampled this afternoon, received by the lab, and their results file checked:
+def _sample_pools(actor: Actor, point, groups: list, *, pool: str, specimen: str, at: datetime) -> list:
+    """A sealed pool of ten per group of people, a minute apart from `at` on; barcodes DEMO-
+    and the round's letters (P and S, Q and T)."""
+    pools, n = [], 0
+    for i, group in enumerate(groups):
+        opened = services.open_pool(
+            actor=actor, point=point, barcode=f"DEMO-{pool}{i + 1:04d}", size=10, at=at + timedelta(minutes=i)
+        )
+        for person in group:
+            n += 1
+            services.take_specimen(
+                actor=actor,
+                person=person,
+                point=point,
+                barcode=f"DEMO-{specimen}{n:05d}",
+                pool=opened,
+                walk_in_group=WILLING,
+                at=at + timedelta(minutes=i, seconds=n),
+            )
+        services.seal_pool(actor=actor, pool=opened, at=at + timedelta(minutes=i, seconds=50))
+        pools.append(opened)
+    return pools
+
+
+def _next_round(actor: Actor, rng: random.Random, point, lab_user, at: datetime, taken: set) -> int:
+    """Two pools sampled four hours ago, received by the lab, and their results file checked:
     nothing is recorded until the lab imports it on its desk."""
     people = [
         p
@@ -222,24 +226,9 @@ def _afternoon(actor: Actor, rng: random.Random, point, lab_user, at: datetime, 
         if p.pk not in taken
     ]
     people = rng.sample(people, k=min(20, len(people)))
-    sampled_at = at - timedelta(hours=4)
-    barcodes = []
-    for i in range(0, len(people), 10):
-        pool = services.open_pool(
-            actor=actor, point=point, barcode=f"DEMO-Q{i // 10 + 1:04d}", size=10, at=sampled_at
-        )
-        for j, person in enumerate(people[i : i + 10]):
-            services.take_specimen(
-                actor=actor,
-                person=person,
-                point=point,
-                barcode=f"DEMO-T{i + j + 1:05d}",
-                pool=pool,
-                walk_in_group=WILLING,
-                at=sampled_at + timedelta(seconds=i + j),
-            )
-        services.seal_pool(actor=actor, pool=pool, at=sampled_at + timedelta(minutes=5))
-        barcodes.append(pool.barcode)
+    groups = [people[start : start + 10] for start in range(0, len(people), 10)]
+    pools = _sample_pools(actor, point, groups, pool="Q", specimen="T", at=at - timedelta(hours=4))
+    barcodes = [pool.barcode for pool in pools]
     if not barcodes:
         return 0
     services.receive(actor=actor, user=lab_user, barcodes=barcodes, at=at - timedelta(hours=2))
@@ -248,7 +237,7 @@ def _afternoon(actor: Actor, rng: random.Random, point, lab_user, at: datetime, 
     upload = services.start_import(
         actor=actor,
         user=lab_user,
-        filename="下午批次结果.csv",
+        filename="第二批检测结果.csv",
         data=("\n".join(lines) + "\n").encode("utf-8"),
         at=at - timedelta(minutes=30),
     )

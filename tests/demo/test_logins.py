@@ -112,7 +112,7 @@ def _sampling(client):
 
 def _lab(client):
     page = _page(client, reverse("testing:lab"))
-    assert "下午批次结果.csv" in page and "checked, ready to commit" in page
+    assert "第二批检测结果.csv" in page and "checked, ready to commit" in page
 
 
 def _checkpoint(client, demo):
