@@ -211,3 +211,13 @@ def test_it_cites_no_requirement_ids_on_staff_pages(client_for, persona, world, 
     assert re.findall(r"\bR\d+\.\d+\b", page) == []
     english = visible(client.get(path, HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert re.findall(r"\bR\d+\.\d+\b", english) == []
+
+
+def test_it_names_the_packs_in_force_and_their_jurisdiction(client_for, persona, world):
+    client = client_for(persona("county_command"))
+    page = visible(client.get("/rules/").content.decode())
+    assert "关于做好离鄂离汉来苏人员健康管理和服务的意见 jiangsu-2020-79" in page
+    assert "v1 " in page and " 江苏省 " in page and "现行规则包 昆山市" in page
+    english = visible(client.get("/rules/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Health-code colour classes (as published for the Jiangsu health code)" in english
+    assert "Jiangsu Province" in english and "everywhere" in english
