@@ -221,3 +221,21 @@ def test_it_names_the_packs_in_force_and_their_jurisdiction(client_for, persona,
     english = visible(client.get("/rules/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
     assert "Health-code colour classes (as published for the Jiangsu health code)" in english
     assert "Jiangsu Province" in english and "everywhere" in english
+
+
+def test_it_names_the_division_of_each_person_and_unit_in_a_list(client_for, persona, make_person):
+    from epigrid.units.services import UnitInput, create_unit
+
+    make_person(GRID, name="王列表")
+    create_unit(
+        actor=Actor.system("test"), data=UnitInput(kind="school", name="亭林小学", division_code=GRID)
+    )
+    client = client_for(persona("county_command"))
+    people = client.get("/people/").content.decode()
+    row = visible(people[people.index("王列表") :].split("</tr>")[0])
+    assert "德馨第1网格" in row and GRID not in row
+    units = client.get("/units/").content.decode()
+    row = visible(units[units.index("亭林小学") :].split("</tr>")[0])
+    assert "德馨第1网格" in row and GRID not in row
+    english = client.get("/people/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Dexin Grid 1" in visible(english[english.index("王列表") :].split("</tr>")[0])
