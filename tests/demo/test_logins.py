@@ -9,9 +9,11 @@ the services), and the database is given back to the session as it found it afte
 import re
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from epigrid.accounts.audit import Actor
 from epigrid.demo.build import MAIN_PAGES, build_demo
@@ -22,7 +24,7 @@ PERSONS = 1500
 
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+    with django_db_blocker.unblock(), translation.override(settings.LANGUAGE_CODE):
         build = build_demo(actor=Actor.system("test"), persons=PERSONS, seed=1, base_url="http://testserver")
         yield build
         from tests.conftest import _ensure_world
