@@ -65,7 +65,15 @@ _WITHOUT = """(selector) => {
 }"""
 
 
+# The signed token of a health code, printed for typing in by hand: base45, not words (its
+# letters could spell a clause ID by chance).
+NOT_WORDS = {r"^/healthcode/me/": "#code-token"}
+
+
 def _text(page, path: str, codes, *, public: bool, english: bool) -> set[str]:
+    for pattern, selector in NOT_WORDS.items():
+        if re.search(pattern, path):
+            return find_raw(page.evaluate(_WITHOUT, selector), codes, public=public, english=english)
     for pattern, selector in FREE_TEXT.items():
         if re.search(pattern, path):
             notes = " ".join(page.locator(selector).all_inner_texts())

@@ -83,7 +83,7 @@ def wuhan_arrival(world):
 
 # clause IDs, requirement IDs, pack ids (jiangsu-2020-79) and rule ids (JS79-13/wuhan)
 RAW = re.compile(
-    r"\b(?:JS79|KS10|JS125|NA182|JX57|XC)-\d[\d.]*|\bR\d+\.\d+\b|[a-z0-9]+-20\d\d-\d+|\w+/[a-z-]+"
+    r"\b(?:JS79|KS10|JS125|NA182|JX57|XC)-\d[\d.]*|\bR\d+\.\d+\b|[a-z0-9]+-20\d\d-\d+|\bcolour/[a-z][a-z-]*"
 )
 
 
