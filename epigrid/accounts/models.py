@@ -91,6 +91,8 @@ VIA_LABELS = {
     "worker": _("background worker"),
     "demo": _("demo set-up"),
     "host_unit": _("host unit"),
+    "healthcode": _("health code service"),
+    "scheduler": _("scheduled job"),
 }
 
 
@@ -145,3 +147,21 @@ class AuditEvent(models.Model):
     @property
     def via_label(self) -> str:
         return str(VIA_LABELS.get(self.via, self.via))
+
+    @property
+    def object_type_label(self) -> str:
+        from epigrid.accounts.audit_labels import object_type_label
+
+        return object_type_label(self.object_type)
+
+    @property
+    def fields_text(self) -> str:
+        from epigrid.accounts.audit_labels import fields_text
+
+        return fields_text(self.object_type, self.fields or ())
+
+    @property
+    def note_label(self) -> str:
+        from epigrid.accounts.audit_labels import note_label
+
+        return note_label(self.note)

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from epigrid.accounts import services
 from epigrid.accounts.access import public, scoped
 from epigrid.accounts.audit import Actor, audit_queryset
+from epigrid.accounts.audit_labels import OBJECT_TYPE_LABELS
 from epigrid.accounts.models import ApiToken, AuditEvent
 from epigrid.accounts.roles import Perm, Role
 from epigrid.lib.errors import DomainError
@@ -79,7 +80,7 @@ class AuditFilter(forms.Form):
         required=False,
         choices=[("", gettext_lazy("any"))] + list(AuditEvent.Action.choices),
     )
-    object_type = forms.CharField(label=gettext_lazy("Object type"), required=False, max_length=64)
+    object_type = forms.ChoiceField(label=gettext_lazy("Object type"), required=False)
     object_id = forms.CharField(label=gettext_lazy("Object id"), required=False, max_length=64)
     actor = forms.CharField(label=gettext_lazy("User"), required=False, max_length=150)
     since = forms.DateField(
@@ -88,6 +89,12 @@ class AuditFilter(forms.Form):
     until = forms.DateField(
         label=gettext_lazy("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # chosen by name, not typed as a code
+        labels = sorted((str(label), code) for code, label in OBJECT_TYPE_LABELS.items())
+        self.fields["object_type"].choices = [("", gettext_lazy("any"))] + [(c, n) for n, c in labels]
 
 
 @scoped(Perm.AUDIT_VIEW)

@@ -1,7 +1,12 @@
 """Demo data for arrivals (issue item 8): declarations of simulated persons of the demo city —
 arrivals from Wuhan, elsewhere in Hubei, abroad (isolated at the first entry point or not, some
 declared ahead), from listed risk areas, hosted business visits, business trips — a pushed list
-of about 200 rows with checks open and done, and a few tips; then one bulk reassessment.
+of about 200 rows with checks open and done, a second list checked and waiting for the data
+team to commit it, and a few tips; then one bulk reassessment.
+
+The grid cell of the `grid` login gets its share (issue 10.12): two of the Wuhan arrivals live
+there (their measures are that grid worker's tasks), two rows of the pushed list and one tip
+are its open checks.
 
 Everything goes through the services, so the demo exercises the same paths as real use. Called
 by `epigrid demo`; idempotent (a second call finds its pushed list and does nothing).
@@ -29,6 +34,7 @@ from epigrid.rules import facts as rf
 from epigrid.rules.services import reassess_many
 
 LIST_NAME = "演示：铁路与电信到达人员推送"
+PENDING_LIST_NAME = "演示：电信运营商推送（第二批）"
 DEMO_NOTICE = "演示数据：风险地区通告"
 WUHAN_PLACES = ["420100", "420102", "420103", "420106", "420111", "420115"]
 HUBEI_PLACES = ["420500", "420600", "421000", "420900", "421100", "420800"]
@@ -131,8 +137,18 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
     )
     if len(candidates) < 400:
         raise ValueError("seed_demo needs at least 400 simulated persons with phones in the demo city")
+    from epigrid.demo.services import login_grid
+
+    grid = login_grid()
+    local = list(
+        Person.objects.filter(
+            status=Status.ACTIVE, division_code=grid.code if grid else "-", phone_bidx__gt=""
+        ).order_by("id")[:4]
+    )
+    candidates = [pk for pk in candidates if pk not in {p.pk for p in local}]
     rng.shuffle(candidates)
     pool = iter(Person.objects.in_bulk(candidates[:400]).values())
+    grid_arrivals, grid_listed = local[:2], local[2:]
     public = Actor(user=None, via="demo")
     with transaction.atomic():
         _risk_areas(at)
@@ -151,7 +167,7 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
         return result.declaration
 
     for _ in range(25):
-        person = next(pool)
+        person = grid_arrivals.pop() if grid_arrivals else next(pool)
         origin = rng.choice(WUHAN_PLACES)
         declare(person, _arrival(rng, at, person, origin, rng.uniform(0, 10)), "wuhan")
     for _ in range(20):
@@ -187,10 +203,11 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
     workers: dict = {}
     counts["business_visits"] = _business_visits(rng, at, workers, touched)
     counts["trips"] = _trips(rng, at, pool, workers, touched)
-    listed, outcomes = _pushed_list(rng, at, pool, workers, touched)
+    listed, outcomes = _pushed_list(rng, at, pool, workers, touched, keep_open=grid_listed)
     counts["pushed_rows"] = listed.total_rows
     counts["pushed_checks_done"] = sum(outcomes.values())
-    counts["tips"] = _tips(rng, at, workers, touched)
+    counts["pending_rows"] = _pending_list(rng, at, pool).total_rows
+    counts["tips"] = _tips(rng, at, workers, touched, open_in=grid.code if grid else "")
 
     result = reassess_many(dict.fromkeys(touched), actor=actor, at=at, cause="demo")
     counts["reassessed"] = result.evaluated
@@ -297,11 +314,11 @@ def _trips(rng: random.Random, at: datetime, pool, workers: dict, touched: list)
     return made
 
 
-def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched: list):
+def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched: list, keep_open=()):
     """About 200 rows as a rail and telecom list: most match simulated persons (by document, some
     by phone and name only), some are unknown, a few are malformed; committed, then a third of
-    the checks in grid cells recorded with each outcome."""
-    import openpyxl
+    the checks in grid cells recorded with each outcome. The persons `keep_open` are listed with
+    their grid cell and their checks left for the grid worker to do."""
 
     c = cipher()
     numbers = IdNumbers()
@@ -319,10 +336,10 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
             ]
         )
         if i < 150:
-            person = next(pool)
+            person = keep_open[i] if i < len(keep_open) else next(pool)
             document = c.decrypt(ID_FIELD, person.id_number_enc, row=person.pk) if i % 10 else ""
             phone = c.decrypt(PHONE_FIELD, person.phone_enc, row=person.pk) if person.phone_enc else ""
-            code = person.division_code if i % 3 == 0 else ""
+            code = person.division_code if i % 3 == 0 or i < len(keep_open) else ""
             rows.append([document, person.name, phone, origin, when, person.address, code, transport, number])
         else:
             birth = date(1987 + rng.randint(0, 18), rng.randint(1, 12), rng.randint(1, 28))
@@ -343,29 +360,18 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     rows.append(["42010619900101123", "错行甲", "", "武汉", "2020-04-01 10:00", "", "", "火车", "G1"])
     rows.append(["", "错行乙", "12345", "湖北", "", "", "", "", ""])
     rows.append(["420106199001011234", "错行丙", "", "亚特兰蒂斯", "明天", "", "", "飞毯", ""])
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(
-        ["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址", "区划代码", "交通方式", "班次车牌"]
-    )
-    for row in rows:
-        sheet.append(row)
-    data = io.BytesIO()
-    workbook.save(data)
-    team = Actor(user=None, via="demo")
-    listed = pushed.upload(
-        actor=team,
-        name=LIST_NAME,
-        source="transport",
-        file_name="demo.xlsx",
-        data=data.getvalue(),
-        area=CITY_CODE,
-        at=at,
-    )
-    pushed.request_commit(
-        actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
-    )
-    listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+    header = [
+        "证件号码",
+        "姓名",
+        "手机号码",
+        "来源地",
+        "到达时间",
+        "地址",
+        "区划代码",
+        "交通方式",
+        "班次车牌",
+    ]
+    listed = push_list(name=LIST_NAME, source="transport", header=header, rows=rows, area=CITY_CODE, at=at)
     touched.extend(listed.rows.exclude(person=None).values_list("person_id", flat=True))
     outcomes: dict = {}
     plan = [Outcome.FOUND] * 30 + [Outcome.LEFT] * 8 + [Outcome.NOT_FOUND] * 8 + [Outcome.WRONG_INFO] * 4
@@ -382,7 +388,8 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
         Outcome.NOT_FOUND: "地址处无此人，电话未接通",
         Outcome.WRONG_INFO: "信息有误：证件与本人不符",
     }
-    for task, outcome in zip(tasks, plan, strict=False):
+    left_open = {p.division_code for p in keep_open}
+    for task, outcome in zip((t for t in tasks if t.division_code not in left_open), plan, strict=False):
         worker = _worker_for(task.division_code, workers)
         if worker is None or (
             outcome == Outcome.FOUND and task.person_id is None and not task.pushed_row.id_number_bidx
@@ -401,8 +408,63 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     return listed, outcomes
 
 
-def _tips(rng: random.Random, at: datetime, workers: dict, touched: list) -> int:
-    """A few tips: facts only, with or without the reporter's contact; one checked and found."""
+def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> PushedList:
+    """A list as the data team sends one: a workbook of `rows` under `header`, uploaded for
+    `area` and, when `commit`, committed in batches of 50 here rather than by the worker."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in [header, *rows]:
+        sheet.append(row)
+    data = io.BytesIO()
+    workbook.save(data)
+    team = Actor(user=None, via="demo")
+    listed = pushed.upload(
+        actor=team,
+        name=name,
+        source=source,
+        file_name=f"{source}.xlsx",
+        data=data.getvalue(),
+        area=area,
+        at=at,
+    )
+    if commit:
+        pushed.request_commit(
+            actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
+        )
+        listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+    return listed
+
+
+def _pending_list(rng: random.Random, at: datetime, pool) -> PushedList:
+    """A telecom list checked and matched but not committed: the data team's next job, with two
+    rows to correct or skip."""
+    c = cipher()
+    rows = []
+    for _ in range(18):
+        person = next(pool)
+        when = timezone.localtime(at - timedelta(hours=rng.randint(1, 20))).strftime("%Y-%m-%d %H:%M")
+        phone = c.decrypt(PHONE_FIELD, person.phone_enc) if person.phone_enc else ""
+        document = c.decrypt(ID_FIELD, person.id_number_enc)
+        rows.append([document, person.name, phone, "湖北省武汉市", when, person.address])
+    rows.append(["4201061990010112", "错行丁", "", "武汉", "", ""])
+    rows.append(["", "错行戊", "1380000", "湖北", "昨天", ""])
+    header = ["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址"]
+    return push_list(
+        name=PENDING_LIST_NAME,
+        source="telecom",
+        header=header,
+        rows=rows,
+        area=CITY_CODE,
+        at=at,
+        commit=False,
+    )
+
+
+def _tips(rng: random.Random, at: datetime, workers: dict, touched: list, open_in: str = "") -> int:
+    """A few tips: facts only, with or without the reporter's contact; one checked and found, one
+    left open in the grid cell `open_in`."""
     from epigrid.regions.models import Division, Level
 
     grids = list(
@@ -419,6 +481,8 @@ def _tips(rng: random.Random, at: datetime, workers: dict, touched: list) -> int
     made = 0
     for i, text in enumerate(observed):
         grid = grids[rng.randrange(len(grids))]
+        if i == 1 and open_in:
+            grid = open_in
         tip = services.submit_tip(
             actor=Actor(user=None, via="demo"),
             data=services.TipInput(

@@ -222,8 +222,11 @@ def _plan_units(
     group_rows: list[tuple] = []
     taken: set[str] = set(Unit.objects.exclude(uscc="").values_list("uscc", flat=True))
 
-    def add(kind: str, name: str, staff: int, with_uscc: bool) -> uuid.UUID:
+    def add(kind: str, name: str, staff: int, with_uscc: bool, in_town: str = "") -> uuid.UUID:
         grid = grids[rng.randrange(len(grids))]
+        if in_town:  # a town's own unit stands in that town (same draw, so the seed's city stays)
+            own = [g for g in grids if g.code.startswith(in_town)]
+            grid = own[grids.index(grid) % len(own)]
         unit_id = _uuid(rng)
         town = town_names.get(grid.code[:9], "")
         road = rng.choice(["前进", "长江", "黄河", "人民", "萧林", "祖冲之", "马鞍山"])
@@ -259,7 +262,7 @@ def _plan_units(
         plan.enterprises.append((unit_id, size))
     students = persons * 0.13
     for i in range(max(2, round(students / 900))):
-        unit_id = add(UnitKind.SCHOOL, f"昆山市第{i + 1}{'小学' if i % 3 else '实验学校'}", 0, False)
+        unit_id = add(UnitKind.SCHOOL, f"昆山市第{i + 1}{'小学' if i % 3 else '实验学校'}", 80, False)
         grades: dict[int, list[uuid.UUID]] = {}
         classes_per_grade = max(1, round(students / max(2, round(students / 900)) / 9 / 40))
         for grade in range(1, 13):
@@ -284,8 +287,8 @@ def _plan_units(
     add(UnitKind.PRISON, "昆山监狱", 120, False)
     add(UnitKind.MENTAL_HEALTH_HOSPITAL, "昆山市精神卫生中心", 90, False)
     add(UnitKind.MEDICAL_INSTITUTION, "昆山市第一人民医院", 1500, False)
-    for town in sorted(town_names.values()):
-        add(UnitKind.MEDICAL_INSTITUTION, f"{town}社区卫生服务中心", 60, False)
+    for code, town in sorted(town_names.items(), key=lambda item: item[1]):
+        add(UnitKind.MEDICAL_INSTITUTION, f"{town}社区卫生服务中心", 60, False, in_town=code)
     plan.count = len(unit_rows)
     return unit_rows, group_rows, plan
 
@@ -724,9 +727,14 @@ def _align_roster_divisions() -> None:
 DEMO_PASSWORD = "epigrid-demo"
 
 
+def login_grid() -> Division | None:
+    """The grid cell of the `grid` demo login; the demo gives it checks and tasks to do."""
+    return Division.objects.filter(level=Level.GRID, code__startswith=CITY_CODE).order_by("code").first()
+
+
 def demo_users(*, actor: Actor) -> list[dict]:
     """One login per role, scoped as a real command would scope them."""
-    grid = Division.objects.filter(level=Level.GRID, code__startswith=CITY_CODE).order_by("code").first()
+    grid = login_grid()
     enterprise = (
         Unit.objects.filter(kind=UnitKind.ENTERPRISE, division_code__startswith=CITY_CODE)
         .order_by("-staff_count", "id")

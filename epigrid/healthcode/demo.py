@@ -71,12 +71,15 @@ def _person_with(colour: str, prefix: str):
 
 def demo_links(base_url: str, *, actor: Actor | None = None, prefix: str | None = None) -> dict:
     """{"green": url, "yellow": url, "red": url, "scanner": url} for the demo city."""
+    from epigrid.healthcode import keys
     from epigrid.healthcode.services import ensure_code
     from epigrid.people.models import Person, Status
     from epigrid.people.services import create_private_link
     from epigrid.rules.services import reassess
 
     actor = actor or Actor.system("demo")
+    # the first signing key, so the scanner has a published key before anyone opens a code
+    keys.signer(actor=actor)
     prefix = prefix or getattr(settings, "EPIGRID_DEMO_CITY", "320583")
     base = base_url.rstrip("/")
     now = timezone.now()

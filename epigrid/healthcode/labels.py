@@ -2,6 +2,8 @@
 reasons a token is accepted or refused. Python pages and the browser scanner (which gets them
 as JSON) show the same words; the rules give reasons in both languages the same way."""
 
+import re
+
 from django.utils.translation import get_language
 
 COLOURS = {
@@ -127,3 +129,27 @@ def history_rows(changes, language: str | None = None) -> list[dict]:
             }
         )
     return rows
+
+
+_PROVINCE_ISSUER = re.compile(r"^CN-(\d{2})$")
+
+
+def issuer_label(issuer: str, language: str | None = None) -> str:
+    """An issuer named `CN-` and its province's GB/T 2260 code (`CN-32`, Jiangsu's) as the
+    province's name; any other issuer as it names itself."""
+    from epigrid.regions.models import Division
+
+    match = _PROVINCE_ISSUER.match(issuer or "")
+    if match is None:
+        return issuer or ""
+    division = Division.objects.filter(code=f"{match.group(1)}0000").first()
+    return division.name_for(language or lang()) if division is not None else issuer
+
+
+def issuer_names(language: str | None = None) -> dict[str, str]:
+    """Our issuer and every trusted one, by name: what the scanner shows for a token's issuer."""
+    from epigrid.healthcode import keys
+    from epigrid.healthcode.models import TrustedKey
+
+    issuers = {keys.issuer(), *TrustedKey.objects.values_list("issuer", flat=True).distinct()}
+    return {issuer: issuer_label(issuer, language) for issuer in sorted(issuers)}

@@ -184,7 +184,7 @@ def scan(request):
         request,
         "healthcode/scan.html",
         {
-            "texts": labels.for_browser(),
+            "texts": {**labels.for_browser(), "issuers": labels.issuer_names()},
             "trust_url": reverse("healthcode:trust"),
             "verify_url": "/api/v1/healthcode/verify",
             "camera_available": _scanner_library_installed(),

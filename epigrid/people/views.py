@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,27 +15,12 @@ from epigrid.people import services
 from epigrid.people.forms import PersonEditForm, PersonFilter, PersonForm
 from epigrid.people.models import Person, PersonMerge, Status
 from epigrid.people.panels import panels_for
+from epigrid.regions.labels import label_divisions
 from epigrid.regions.services import path_of
 
 
 def _apply_form_error(form, exc: DomainError):
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-
-
-def label_divisions(persons) -> None:
-    """Community and grid names for a page of people, in the page's language, in one query."""
-    from django.utils.translation import get_language
-
-    from epigrid.regions.models import Division
-
-    codes = {p.division_code for p in persons} | {p.division_code[:12] for p in persons}
-    language = get_language() or "zh-hans"
-    names = {
-        d.code: d.name_for(language)
-        for d in Division.objects.filter(code__in=codes).only("code", "name_zh", "name_en")
-    }
-    for p in persons:
-        p.division_label = names.get(p.division_code) or names.get(p.division_code[:12], "")
 
 
 @scoped(Perm.PEOPLE_VIEW)
@@ -55,6 +41,7 @@ def person_list(request):
         result = page(qs, None, 50)
     query = request.GET.copy()
     query.pop("cursor", None)
+    label_divisions(result.items, get_language() or "zh-hans")
     context = {
         "form": form,
         "persons": result.items,

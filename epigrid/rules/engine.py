@@ -583,6 +583,8 @@ def measure_label(measure: Measure, lang: str = "zh-hans") -> str:
     p = measure.params
     days = p.get("days")
     span = f"{_when(measure.start)} → {_when(measure.end)}"
+    if measure.end is None:  # until released: no end to show, not a "?"
+        span = f"自{_when(measure.start)}起" if zh else f"from {_when(measure.start)}"
     kind = measure.kind
     if kind == "test":
         names = [_TEST_NAMES[t][0 if zh else 1] for t in p["tests"]]

@@ -11,9 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.utils import translation
+
 from epigrid.rules import engine
 from epigrid.rules.facts import CHINA_TZ
-from epigrid.rules.models import DecisionRecord, MeasureRecord, MeasureStatus, PersonRuleState
+from epigrid.rules.models import CAUSE_LABELS, DecisionRecord, MeasureRecord, MeasureStatus, PersonRuleState
 from epigrid.rules.services import OPEN_STATES
 
 
@@ -73,9 +75,11 @@ class ColourView:
 class HistoryEntry:
     at: datetime
     cause: str
+    cause_label: str
     colour: str
     colour_label: str
     previous_colour: str | None
+    previous_colour_label: str
     opened: list[str]
     closed: list[str]
     packs: list[str]
@@ -137,6 +141,13 @@ def _open_keys(result: dict) -> dict[str, dict]:
     return out
 
 
+def _cause_label(cause: str, lang: str) -> str:
+    if cause not in CAUSE_LABELS:
+        return cause
+    with translation.override(lang):
+        return str(CAUSE_LABELS[cause])
+
+
 def history(person, lang: str, limit: int = 20) -> list[HistoryEntry]:
     """The decisions of a person, newest first: when and why each changed, what opened and
     closed, the colour before and after, and the pack versions used."""
@@ -155,9 +166,13 @@ def history(person, lang: str, limit: int = 20) -> list[HistoryEntry]:
             HistoryEntry(
                 at=_local(rec.evaluated_at),
                 cause=rec.cause,
+                cause_label=_cause_label(rec.cause, lang),
                 colour=rec.colour,
                 colour_label=engine.colour_label(rec.colour, lang),
                 previous_colour=previous.colour if previous is not None else None,
+                previous_colour_label=(
+                    engine.colour_label(previous.colour, lang) if previous is not None else ""
+                ),
                 opened=[
                     engine.measure_label(_measure_from_dict(m), lang)
                     for k, m in now_open.items()

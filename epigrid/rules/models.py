@@ -200,11 +200,21 @@ class BulkRun(models.Model):
         return str(CAUSE_LABELS.get(self.cause, self.cause))
 
 
+# Why a person was reassessed: the `cause` of runs and decisions, and the note of their audit rows.
 CAUSE_LABELS = {
     "risk_change": _("risk-area change"),
     "pack_change": _("candidate rule pack"),
     "reassess": _("reassessment with the packs in force"),
     "review": _("scheduled review"),
+    "declaration": _("declaration"),
+    "declaration_withdrawn": _("declaration withdrawn"),
+    "verification": _("check on the ground"),
+    "pushed_list": _("pushed list"),
+    "specimen": _("specimen taken"),
+    "test_result": _("test result"),
+    "healthcode": _("health code issued"),
+    "healthcode_correction": _("correction request decided"),
+    "demo": _("demo set-up"),
 }
 
 

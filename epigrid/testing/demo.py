@@ -1,6 +1,9 @@
 """Testing in the demo city: a sampling point at every town's health centre and a few mobile
-ones, the county lab, must-test groups, and a morning of pooled sampling with its results (one
-positive pool, its retests, one true positive, one retest still missing).
+ones, the county lab, must-test groups, and the day's pooled sampling: the first round with its
+results (one positive pool, its retests within the hour, one true positive, one retest still
+missing), so the CDC's tasks are due ahead, not overdue; then the next round's pools, received
+by the lab, whose results file is checked and waits for the lab to import it (the lab login's
+work, issue 10.12).
 
 `epigrid demo` calls `seed_demo(actor=..., seed=..., at=...)` after the city, its people and
 the demo logins exist. It runs once: a second call finds the lab and leaves everything alone.
@@ -127,7 +130,7 @@ def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[S
 
 
 def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: datetime) -> dict:
-    """Sampling in the morning, pools of ten, results in the afternoon."""
+    """Sampling six hours ago, pools of ten, results and retests since."""
     if not points:
         return {}
     point = points[0]
@@ -139,30 +142,12 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     people = rng.sample(people, k=min(50, len(people)))
     if not people:
         return {}
-    sampled_at = at - timedelta(hours=20)
-    pools = []
-    n = 0
-    for i, chunk_start in enumerate(range(0, len(people) - 2, 10)):
-        pool = services.open_pool(
-            actor=actor,
-            point=point,
-            barcode=f"DEMO-P{i + 1:04d}",
-            size=10,
-            at=sampled_at + timedelta(minutes=i),
-        )
-        for person in people[chunk_start : chunk_start + 10]:
-            n += 1
-            services.take_specimen(
-                actor=actor,
-                person=person,
-                point=point,
-                barcode=f"DEMO-S{n:05d}",
-                pool=pool,
-                walk_in_group=WILLING,
-                at=sampled_at + timedelta(minutes=i, seconds=n),
-            )
-        services.seal_pool(actor=actor, pool=pool, at=sampled_at + timedelta(minutes=i, seconds=50))
-        pools.append(pool)
+    # within the last hours, so the CDC's tasks from the positive pool and the positive retest
+    # are due ahead of the demo's start, not long overdue
+    sampled_at = at - timedelta(hours=6)
+    groups = [people[start : start + 10] for start in range(0, len(people) - 2, 10)]
+    pools = _sample_pools(actor, point, groups, pool="P", specimen="S", at=sampled_at)
+    n = sum(len(group) for group in groups)
     # two people still waiting for a test: one due soon, one overdue
     for person in people[-2:]:
         with transaction.atomic():
@@ -176,7 +161,7 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     lab_user = User.objects.filter(lab_membership__lab=lab).first()
     if lab_user is None:
         return {"pools": len(pools)}
-    tested = sampled_at + timedelta(hours=6)
+    tested = sampled_at + timedelta(hours=4, minutes=10)
     rows = [
         ResultRow(
             row=i + 2,
@@ -188,10 +173,10 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
         )
         for i, pool in enumerate(pools)
     ]
-    services.submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=30))
+    services.submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=20))
     # the positive pool's members: retested singly; all but the last have a result by now
     members = people[:10]
-    retest_at = tested + timedelta(hours=2)
+    retest_at = tested + timedelta(minutes=40)
     for j, person in enumerate(members[:-1]):
         services.take_specimen(
             actor=actor,
@@ -206,12 +191,64 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
             barcode=f"DEMO-R{j + 1:04d}",
             analyte="nucleic_acid",
             result="positive" if j == 3 else "negative",
-            tested_at=retest_at + timedelta(hours=3),
+            tested_at=retest_at + timedelta(minutes=50),
             ct_values={"orf1ab": 27.9, "n": 29.4} if j == 3 else {},
         )
         for j in range(len(members) - 1)
     ]
-    services.submit_results(
-        actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(hours=3, minutes=20)
+    services.submit_results(actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(minutes=55))
+    waiting = _next_round(actor, rng, point, lab_user, at, taken={p.pk for p in people})
+    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1, "upload_rows": waiting}
+
+
+def _sample_pools(actor: Actor, point, groups: list, *, pool: str, specimen: str, at: datetime) -> list:
+    """A sealed pool of ten per group of people, a minute apart from `at` on; barcodes DEMO-
+    and the round's letters (P and S, Q and T)."""
+    pools, n = [], 0
+    for i, group in enumerate(groups):
+        opened = services.open_pool(
+            actor=actor, point=point, barcode=f"DEMO-{pool}{i + 1:04d}", size=10, at=at + timedelta(minutes=i)
+        )
+        for person in group:
+            n += 1
+            services.take_specimen(
+                actor=actor,
+                person=person,
+                point=point,
+                barcode=f"DEMO-{specimen}{n:05d}",
+                pool=opened,
+                walk_in_group=WILLING,
+                at=at + timedelta(minutes=i, seconds=n),
+            )
+        services.seal_pool(actor=actor, pool=opened, at=at + timedelta(minutes=i, seconds=50))
+        pools.append(opened)
+    return pools
+
+
+def _next_round(actor: Actor, rng: random.Random, point, lab_user, at: datetime, taken: set) -> int:
+    """Two pools sampled four hours ago, received by the lab, and their results file checked:
+    nothing is recorded until the lab imports it on its desk."""
+    people = [
+        p
+        for p in Person.objects.filter(
+            status=Status.ACTIVE, division_code__startswith=point.division_code
+        ).order_by("id")[:400]
+        if p.pk not in taken
+    ]
+    people = rng.sample(people, k=min(20, len(people)))
+    groups = [people[start : start + 10] for start in range(0, len(people), 10)]
+    pools = _sample_pools(actor, point, groups, pool="Q", specimen="T", at=at - timedelta(hours=4))
+    barcodes = [pool.barcode for pool in pools]
+    if not barcodes:
+        return 0
+    services.receive(actor=actor, user=lab_user, barcodes=barcodes, at=at - timedelta(hours=2))
+    tested = timezone.localtime(at - timedelta(minutes=40)).strftime("%Y-%m-%d %H:%M")
+    lines = ["条码,检测项目,结果,检测时间"] + [f"{code},核酸,阴性,{tested}" for code in barcodes]
+    upload = services.start_import(
+        actor=actor,
+        user=lab_user,
+        filename="第二批检测结果.csv",
+        data=("\n".join(lines) + "\n").encode("utf-8"),
+        at=at - timedelta(minutes=30),
     )
-    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1}
+    return upload.total

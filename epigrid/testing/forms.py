@@ -1,7 +1,9 @@
 from django import forms
+from django.utils.html import format_html
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from epigrid.rules.templatetags.rules_words import clause_basis
 from epigrid.testing.models import POOL_SIZES, WILLING, Analyte, GroupName, Outcome, PointKind, TestKind
 from epigrid.testing.parsing import BARCODE
 
@@ -35,7 +37,6 @@ class PointForm(forms.Form):
         label=_("Where people wait for their result"),
         max_length=255,
         required=False,
-        help_text=_("Shown on each person's status page (JS79-14)."),
     )
     lab_id = forms.ChoiceField(label=_("Lab its specimens go to"), required=False)
 
@@ -43,6 +44,9 @@ class PointForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit_id"].choices = [("", "—")] + [(str(u.pk), u.name) for u in units]
         self.fields["lab_id"].choices = [("", "—")] + [(str(u.pk), u.name) for u in labs]
+        self.fields["waiting_place"].help_text = format_html(
+            gettext("Shown on each person's status page ({basis})."), basis=clause_basis("JS79-14")
+        )
 
 
 class NearestForm(forms.Form):

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -10,6 +11,7 @@ from epigrid.accounts.scoping import get_visible_or_404, visible_to
 from epigrid.lib.errors import DomainError
 from epigrid.lib.keyset import BadCursor, page
 from epigrid.people import services as people_services
+from epigrid.regions.labels import label_divisions
 from epigrid.units import services
 from epigrid.units.forms import GroupForm, RosterAddForm, UnitFilter, UnitForm
 from epigrid.units.models import RosterEntry, Unit
@@ -30,6 +32,7 @@ def unit_list(request):
         result = page(qs, None, 50, time_field="created_at")
     query = request.GET.copy()
     query.pop("cursor", None)
+    label_divisions(result.items, get_language() or "zh-hans")
     return render(
         request,
         "units/list.html",
@@ -47,6 +50,7 @@ def unit_detail(request, unit_id):
         roster = roster.filter(group_id=group_id)
     roster = roster.order_by("group__grade", "group__name", "person__name")[:1000]
     can_edit = request.user.has_epigrid_perm(Perm.ROSTER_EDIT)
+    label_divisions([unit], get_language() or "zh-hans")
     return render(
         request,
         "units/detail.html",

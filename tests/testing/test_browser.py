@@ -96,8 +96,10 @@ def test_it_samples_into_a_pool_uploads_results_and_shows_the_person(
     me.goto(f"{live_server.url}/me/{token}/")
     panel = me.locator("#my-tests").inner_text()
     assert "单采单检" in panel  # the retest order's reason
-    assert "武汉" in panel and "JS79-13" in panel  # the measure's reason and clause
-    assert "NA182-2.5.1" in panel
+    # the measure's reason and its clause in words, never the IDs (issue 10.13)
+    assert "武汉" in panel and "苏肺炎防控办〔2020〕79号 第十三条" in panel
+    assert "联防联控机制综发〔2020〕182号 第二部分第（五）项第1点" in panel
+    assert "JS79-13" not in panel and "NA182-2.5.1" not in panel
     assert me.locator("#pool-notice").is_visible()
     screenshot(me, "testing-status-page")
     me.context.close()

@@ -1,18 +1,16 @@
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations.demo import seed_demo as seed_arrivals
+from epigrid.demo.build import build_demo
 from epigrid.demo.management.commands.simulate import ProgressPrinter
-from epigrid.demo.services import DEMO_PASSWORD, demo_users, simulate
-from epigrid.healthcode.demo import demo_links
+from epigrid.demo.services import DEMO_PASSWORD
 from epigrid.people.models import Person
-from epigrid.testing.demo import seed_demo as seed_testing
 
 
 class Command(BaseCommand):
@@ -27,24 +25,20 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)
         actor = Actor.system("cli")
-        have = Person.objects.count()
-        if have < options["persons"]:
-            self.stderr.write(f"building the demo city with {options['persons']:,} people …")
-            simulate(
-                actor=actor,
-                persons=options["persons"] - have,
-                seed=options["seed"] + have,
-                progress=ProgressPrinter(self.stderr._out),
-            )
-        logins = demo_users(actor=actor)
         host = options["addrport"]
         base_url = f"http://{host}"
-        now = timezone.now()
-        # arrivals, a pushed list and tips (R2), then sampling points, a lab and results (R6):
-        # each seeds once and reassesses the people it touched
-        arrivals = seed_arrivals(actor=actor, seed=options["seed"], at=now)
-        seed_testing(actor=actor, seed=options["seed"], at=now)
-        codes = demo_links(base_url, actor=actor)
+        if Person.objects.count() < options["persons"]:
+            self.stderr.write(f"building the demo city with {options['persons']:,} people …")
+        started = time.perf_counter()
+        build = build_demo(
+            actor=actor,
+            persons=options["persons"],
+            seed=options["seed"],
+            base_url=base_url,
+            progress=ProgressPrinter(self.stderr._out),
+        )
+        self.stderr.write(f"demo ready in {time.perf_counter() - started:.1f} s")
+        logins, codes = build.logins, build.codes
         db = settings.DATABASES["default"]
         self.stdout.write("")
         self.stdout.write(f"epigrid demo — database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
@@ -52,13 +46,15 @@ class Command(BaseCommand):
         width = max(len(x["username"]) for x in logins)
         for login in logins:
             scope = " ".join(login["scope"]) or "units"
-            self.stdout.write(f"  {login['username']:<{width}}  {login['role']:<17} {scope}")
+            self.stdout.write(
+                f"  {login['username']:<{width}}  {login['role']:<17} {scope:<16} {base_url}{login['main']}"
+            )
         self.stdout.write("")
         self.stdout.write("health codes (private links) and the checkpoint scanner:")
         for label in ("green", "yellow", "red", "scanner"):
             if codes.get(label):
                 self.stdout.write(f"  {label:<8} {codes[label]}")
-        links = arrivals.get("links") or {}
+        links = build.links
         if links:
             self.stdout.write("status pages of people who declared an arrival:")
             for label, token in links.items():

@@ -76,7 +76,7 @@ async function loadKeys() {
     from = parsed.at;
   }
   trust = await loadTrustList(doc);
-  const issuers = [...trust.issuers.keys()].join(", ");
+  const issuers = [...trust.issuers.keys()].map((issuer) => texts.issuers[issuer] || issuer).join(", ");
   els.keysState.textContent =
     from === "network"
       ? `${root.dataset.textKeysLoaded} ${issuers}`
@@ -190,7 +190,7 @@ async function check(token) {
   detail([
     [root.dataset.textCheck, texts.reasons[result.reason] || result.reason],
     [root.dataset.textShown, result.colour ? texts.colours[result.colour] : ""],
-    [root.dataset.textIssuer, result.issuer],
+    [root.dataset.textIssuer, texts.issuers[result.issuer] || result.issuer],
     [root.dataset.textExpires, result.expires ? beijingTime(result.expires) : ""],
   ]);
   if (result.colour) await checkOnline(token, result);
