@@ -48,7 +48,7 @@ from epigrid.declarations.models import (
     VerificationTask,
 )
 from epigrid.declarations.services import DeclarationError, assignee_for, task_texts
-from epigrid.lib import identity
+from epigrid.lib import identity, tables
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
@@ -233,9 +233,10 @@ def upload(
     area: str | None = None,
     at: datetime | None = None,
 ) -> PushedList:
-    """Read, check, match and route a pushed list; store its rows. Returns the list, `rejected`
-    with `file_errors` when the file as a whole cannot be used, else `validated` with counts and
-    per-row errors."""
+    """Read, check, match and route a pushed list; store its rows. A file that cannot be read as
+    a table raises `lib.tables.TableError` before anything is stored. Returns the list,
+    `rejected` with `file_errors` when its header row cannot be used, else `validated` with
+    counts and per-row errors."""
     _require(actor)
     name = str(name or "").strip()[:128] or str(file_name or "list")[:128]
     if source not in ListSource.values:
@@ -244,12 +245,13 @@ def upload(
         raise DeclarationError("file_too_large", _("The file is larger than 64 MB; split the list."), "file")
     area = area or area_of(actor.user)
     now = at or timezone.now()
+    table = tables.open_table(data, file_name, max_rows=tabular.MAX_ROWS, max_bytes=MAX_BYTES)
     with transaction.atomic():
         pushed = PushedList.objects.create(
             name=name,
             source=source,
             file_name=str(file_name or "")[:255],
-            file_kind="xlsx" if data[:4] == b"PK\x03\x04" else "csv",
+            file_kind=table.kind,
             file_sha256=hashlib.sha256(data).hexdigest(),
             division_code=area,
             status=ListStatus.VALIDATING,
@@ -267,10 +269,7 @@ def upload(
         )
     try:
         with bulk_collection():
-            _validate(pushed, data, now)
-    except tabular.TableError as exc:
-        issue = tabular.Issue(exc.row, None, exc.code, exc.message)
-        _reject(actor, pushed, [issue])
+            _validate(pushed, table, now)
     except Exception:
         # the list must not stay "validating" forever; the row data never reaches the log
         _reject(
@@ -374,7 +373,7 @@ def _raw_chunks(rows) -> Iterator[list[tuple[int, tuple]]]:
         yield chunk
 
 
-def _checked_chunks(table: tabular.Table, hmap: tabular.HeaderMap, ctx: tabular.RowContext):
+def _checked_chunks(table: tables.Table, hmap: tabular.HeaderMap, ctx: tabular.RowContext):
     """Chunks of checked rows in file order: on a multi-core machine and a long list, from forked
     checker processes while this one matches and stores the chunks before; else right here."""
     workers = min(os.cpu_count() or 1, 4)
@@ -390,8 +389,7 @@ def _checked_chunks(table: tabular.Table, hmap: tabular.HeaderMap, ctx: tabular.
         yield from pool.imap(_check_chunk, _raw_chunks(table.rows))
 
 
-def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
-    table = tabular.open_table(pushed.file_name, data)
+def _validate(pushed: PushedList, table: tables.Table, now: datetime) -> None:
     hmap = tabular.map_headers(table.headers, table.header_row)
     if hmap.issues:
         pushed.status = ListStatus.REJECTED

@@ -20,6 +20,7 @@ from epigrid.declarations.models import (
     RowState,
     VerificationTask,
 )
+from epigrid.lib.tables import TableError
 from epigrid.rules.models import MeasureRecord
 from epigrid.tasks.models import Task, TaskStatus
 
@@ -109,6 +110,7 @@ def test_it_rejects_a_file_it_cannot_use_and_stores_no_row(team, id_numbers):
     assert result.file_errors[0]["code"] == "column_missing"
     assert "document number column or a phone column" in result.file_errors[0]["message"]
 
+    # a file that is no table at all is refused before any list exists (lib.tables)
     for data, name, code in [
         (b"PK\x03\x04 this is not a workbook", "broken.xlsx", "file_unreadable"),
         (b"\xd0\xcf\x11\xe0old excel", "old.xls", "xls_unsupported"),
@@ -116,9 +118,10 @@ def test_it_rejects_a_file_it_cannot_use_and_stores_no_row(team, id_numbers):
         (b"\x00\x01\x02\x03", "list.csv", "file_binary"),
         (b"\xff\xfe\x00\xd8", "list.csv", "file_encoding"),
     ]:
-        rejected = _upload(team, data, name=name)
-        assert rejected.status == ListStatus.REJECTED, name
-        assert rejected.file_errors[0]["code"] == code, (name, rejected.file_errors)
+        with pytest.raises(TableError) as raised:
+            _upload(team, data, name=name)
+        assert raised.value.code == code, (name, raised.value.message)
+    assert PushedList.objects.filter(status=ListStatus.REJECTED).count() == 1
     duplicate = xlsx(
         [[id_numbers(), "王芳", "13911112222", "13911113333"]], headers=["证件号码", "姓名", "手机", "电话"]
     )

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from epigrid.lib import tables
 from epigrid.testing import parsing
 from epigrid.testing.geo import distance_km, nearest, parse_coordinates
 
@@ -82,11 +83,11 @@ def test_it_refuses_a_file_without_the_required_columns():
         (1, "test", "column_missing"),
         (1, "tested_at", "column_missing"),
     }
-    with pytest.raises(parsing.FileError):
+    with pytest.raises(tables.TableError):
         parsing.parse_file(b"", "r.csv", now=NOW)
-    with pytest.raises(parsing.FileError):
+    with pytest.raises(tables.TableError):
         parsing.parse_file(b"PK\x03\x04 not really a workbook", "r.xlsx", now=NOW)
-    with pytest.raises(parsing.FileError):
+    with pytest.raises(tables.TableError):
         parsing.parse_file(b"data", "r.pdf", now=NOW)
 
 
