@@ -258,12 +258,14 @@ def _ref(value: bytes, with_column: bool) -> tuple[int, int]:
     return int(found.group(2)), column_number(found.group(1))
 
 
-def exact_extent(chunks) -> Extent:
+def exact_extent(chunks, limits: dict | None = None) -> Extent:
     """Cells as calamine places them: a row's `r` sets the row and `</row>` moves to the next;
     a cell's `r` sets its place, a cell without one follows the cell before it. An empty
     element (`<row r="5"/>`, `<c r="E1"/>`) is a start and an end, as calamine's reader expands
-    it: it moves the place of what follows, and an empty cell holds no value."""
+    it: it moves the place of what follows, and an empty cell holds no value. With `limits`,
+    stops at the first cell past them (a bomb is not read to its end)."""
     extent = Extent()
+    too_far = _too_far(limits)
     row, column = 1, 1  # where the next cell without a reference goes
     for closing, name, attributes in _tokens(chunks):
         empty = attributes.endswith(b"/")
@@ -286,8 +288,17 @@ def exact_extent(chunks) -> Extent:
             extent.cells += 1
             extent.rows = max(extent.rows, cell_row)
             extent.columns = max(extent.columns, column)
+            if too_far(extent):
+                return extent
         column += 1
     return extent
+
+
+def _too_far(limits: dict | None):
+    if limits is None:
+        return lambda extent: False
+    rows, columns, cells = limits["max_rows"], limits["max_columns"], limits["max_cells"]
+    return lambda e: e.rows > rows or e.columns > columns or e.cells > cells or e.rows * e.columns > cells
 
 
 def _declarations_refused(chunks):
@@ -328,17 +339,20 @@ def _extent(data: bytes, member: zipfile.ZipInfo, fast: re.Pattern | None, limit
             # every cell names its place, within column Z and row max_rows
             return Extent(rows=max_rows, columns=min(FAST_COLUMNS, limits["max_columns"]), cells=cells)
     if path == "references":
-        extent = _referenced_extent(_declarations_refused(_ahead(_inflated(data, member))))
+        extent = _referenced_extent(_declarations_refused(_ahead(_inflated(data, member))), limits)
         if extent is not None:
             return extent
-    return exact_extent(_declarations_refused(_inflated(data, member)))
+    return exact_extent(_declarations_refused(_inflated(data, member)), limits)
 
 
-def _referenced_extent(chunks) -> Extent | None:
+def _referenced_extent(chunks, limits: dict) -> Extent | None:
     """The box when every cell is `<c r="…"` (a wide sheet as Excel writes it), from the
     references alone; None if some cell is not, for the exact path to place it."""
     extent = Extent()
+    too_far = _too_far(limits)
     for chunk, end in chunks:
+        if too_far(extent):
+            return extent
         if _ODD_CELL.search(chunk, 0, end) or (
             _MAYBE_PREFIXED.search(chunk, 0, end) and _PREFIXED.search(chunk, 0, end)
         ):
