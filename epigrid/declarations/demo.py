@@ -21,6 +21,7 @@ from epigrid.declarations import pushed, services
 from epigrid.declarations.models import Outcome, PushedList, VerificationStatus, VerificationTask
 from epigrid.demo.city import CITY_CODE
 from epigrid.demo.population import IdNumbers, draw_name, draw_phone
+from epigrid.lib import exports
 from epigrid.lib.crypto import cipher
 from epigrid.people.models import Person, Status
 from epigrid.people.services import ID_FIELD, PHONE_FIELD
@@ -298,8 +299,6 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     """About 200 rows as a rail and telecom list: most match simulated persons (by document, some
     by phone and name only), some are unknown, a few are malformed; committed, then a third of
     the checks in grid cells recorded with each outcome."""
-    import openpyxl
-
     c = cipher()
     numbers = IdNumbers()
     rows = []
@@ -340,11 +339,20 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     rows.append(["42010619900101123", "错行甲", "", "武汉", "2020-04-01 10:00", "", "", "火车", "G1"])
     rows.append(["", "错行乙", "12345", "湖北", "", "", "", "", ""])
     rows.append(["420106199001011234", "错行丙", "", "亚特兰蒂斯", "明天", "", "", "飞毯", ""])
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(
-        ["证件号码", "姓名", "手机号码", "来源地", "到达时间", "地址", "区划代码", "交通方式", "班次车牌"]
-    )
+    workbook = exports.Workbook()
+    headers = [
+        "证件号码",
+        "姓名",
+        "手机号码",
+        "来源地",
+        "到达时间",
+        "地址",
+        "区划代码",
+        "交通方式",
+        "班次车牌",
+    ]
+    sheet = workbook.sheet("名单", columns=len(headers))
+    sheet.append(headers)
     for row in rows:
         sheet.append(row)
     data = io.BytesIO()

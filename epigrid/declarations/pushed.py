@@ -48,7 +48,7 @@ from epigrid.declarations.models import (
     VerificationTask,
 )
 from epigrid.declarations.services import DeclarationError, assignee_for, task_texts
-from epigrid.lib import identity, tables
+from epigrid.lib import exports, identity, tables
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
@@ -857,20 +857,20 @@ def feedback_rows(pushed: PushedList, language: str):
 
 
 def write_feedback(*, actor: Actor, pushed: PushedList, fileobj, language: str = "zh-hans") -> int:
-    """The feedback workbook (反馈), written row by row in openpyxl's write-only mode. Returns the
-    number of rows; the export is audited."""
-    import openpyxl
-
+    """The feedback workbook (反馈), written row by row; every cell text, never a formula (the
+    names and notes in it come from outside: `lib.exports`). Returns the number of rows; the
+    export is audited."""
     _require(actor)
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Feedback")[:31])
-    sheet.append(feedback_headers())
+    workbook = exports.Workbook()
+    headers = feedback_headers()
+    sheet = workbook.sheet(_("Feedback"), columns=len(headers))
+    sheet.append(headers)
     n = 0
     for row in feedback_rows(pushed, language):
         sheet.append(row)
         n += 1
     if pushed.file_errors:
-        problems = workbook.create_sheet(title=_("File errors")[:31])
+        problems = workbook.sheet(_("File errors"), columns=1)
         for issue in pushed.file_errors:
             problems.append([tabular.Issue(**issue).text])
     with transaction.atomic():
@@ -888,15 +888,11 @@ def write_feedback(*, actor: Actor, pushed: PushedList, fileobj, language: str =
 
 
 def template_workbook(fileobj) -> None:
-    """An empty list with the expected Chinese headers and one example row."""
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "名单"
-    for row in tabular.template_rows():
+    """An empty list with the expected Chinese headers and one example row; every column
+    formatted as text, so document numbers typed in keep their digits."""
+    workbook = exports.Workbook()
+    rows = tabular.template_rows()
+    sheet = workbook.sheet("名单", columns=len(rows[0]), width=18)
+    for row in rows:
         sheet.append(row)
-    for column in ("A", "C"):
-        for cell in sheet[column]:
-            cell.number_format = "@"
     workbook.save(fileobj)

@@ -433,7 +433,7 @@ def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id
     rows = read_xlsx(handle.getvalue())
     header, body = rows[0], rows[1:]
     assert header[0] == "Row" or header[0] == "行号"
-    assert [r[0] for r in body] == [2, 3, 4]
+    assert [r[0] for r in body] == ["2", "3", "4"]  # every cell is text (lib.exports)
     assert body[0][1] == "冯刚" and "*" in body[0][2]
     assert body[0][9] and body[0][11] == "在家，已告知检测"
     assert "证件号码" in body[1][4]  # the error, named by its column
