@@ -18,6 +18,8 @@ from epigrid.declarations import services as declarations
 from epigrid.declarations.models import VerificationTask
 from epigrid.demo.population import IdNumbers
 from epigrid.lib import exports
+from epigrid.testing import services as testing_services
+from epigrid.units.models import Unit, UnitKind
 
 pytestmark = pytest.mark.django_db
 GRID = "320583001001001"
@@ -100,3 +102,19 @@ def test_the_list_template_holds_only_text(persona, client_for, world):
     assert template.status_code == 200
     rows = _all_text(b"".join(template.streaming_content))
     assert rows[0][0] == "证件号码" and rows[1][0] == "11010519491231002X"
+
+
+def test_the_lab_template_holds_only_text(persona, client_for, world, system):
+    lab = Unit.objects.create(kind=UnitKind.LAB, name="昆山市疾控中心实验室", division_code="320583")
+    user = persona("lab", prefixes=["320583"])
+    testing_services.attach_lab_member(actor=system, user=user, lab=lab)
+    client = client_for(user)
+    workbook = client.get("/testing/lab/template.xlsx")
+    assert workbook.status_code == 200 and workbook["Content-Disposition"].startswith("attachment")
+    assert _all_text(workbook.content)[0][0] == "条码"
+    sheet = client.get("/testing/lab/template.csv")
+    assert sheet.status_code == 200 and sheet.content.startswith(b"\xef\xbb\xbf")
+    for row in csv.reader(io.StringIO(sheet.content.decode("utf-8-sig"))):
+        for cell in row:
+            assert not cell.startswith(tuple(exports.DANGEROUS_FIRST)) or exports._NUMBER.fullmatch(cell)
+    assert client.get("/testing/lab/template.pdf").status_code == 404
