@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from epigrid.declarations.models import Declaration, ListStatus, PushedList, VerificationTask
+from epigrid.declarations.models import Declaration, PushedList, VerificationTask
 
 from .conftest import GRID, WUCHANG
 from .lists import csv_bytes, read_xlsx, xlsx
