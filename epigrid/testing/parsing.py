@@ -45,12 +45,12 @@ BARCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{3,39}$")
 
 # our column → its name in the template (Chinese, English) and the other headers labs write
 COLUMNS = {
-    "barcode": (gettext_lazy("barcode"), ("条码", "barcode", "条码号", "标本条码")),
-    "test": (gettext_lazy("test"), ("检测项目", "test", "项目")),
-    "result": (gettext_lazy("result"), ("结果", "result", "检测结果")),
-    "tested_at": (gettext_lazy("tested at"), ("检测时间", "tested_at")),
-    "received_at": (gettext_lazy("received at"), ("接收时间", "received_at")),
-    "reported_at": (gettext_lazy("reported at"), ("报告时间", "reported_at")),
+    "barcode": (gettext_lazy("Barcode"), ("条码", "barcode", "条码号", "标本条码")),
+    "test": (gettext_lazy("Test"), ("检测项目", "test", "项目")),
+    "result": (gettext_lazy("Result"), ("结果", "result", "检测结果")),
+    "tested_at": (gettext_lazy("Tested at"), ("检测时间", "tested_at")),
+    "received_at": (gettext_lazy("Received at"), ("接收时间", "received_at")),
+    "reported_at": (gettext_lazy("Reported at"), ("报告时间", "reported_at")),
     "ct_orf1ab": (gettext_lazy("Ct ORF1ab"), ("ORF1ab", "ct_orf1ab")),
     "ct_n": (gettext_lazy("Ct N gene"), ("N基因", "ct_n")),
     "ct_e": (gettext_lazy("Ct E gene"), ("E基因", "ct_e")),
