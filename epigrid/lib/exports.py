@@ -36,12 +36,16 @@ ERROR_VALUES = frozenset(
 )
 MAX_CELL = 32_767
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_FIRST_LOOKED_AT = DANGEROUS_FIRST | {"#"}  # every error value begins with `#`
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def cell_text(value) -> str:
     """The text a cell is written with (see the module's rule)."""
     if value.__class__ is str:
+        # the common case first: printable text that starts harmlessly is written as it is
+        if not value or (value.isprintable() and value[0] not in _FIRST_LOOKED_AT and len(value) <= MAX_CELL):
+            return value
         text = value
     elif value is None:
         return ""

@@ -10,9 +10,11 @@ calamine, or any XML parser, sees a byte.
 
 Finding the box: Excel, WPS, LibreOffice and openpyxl write every cell as `<c r="B7"…`; one
 regular-expression pass finds any cell that is not, or lies beyond column Z or the last row
-allowed, which bounds the box at rows × 26 (the fast path). A part with such a cell (no `r`,
-a namespace prefix, a wide sheet) is read token by token the way calamine's XML reader splits
-it and places cells (the exact path): slower, and only for unusual files.
+allowed, which bounds the box at rows × 26 (the fast path). A part whose cells all name their
+place but reach past column Z has its references read one by one (a wide sheet); any other
+(a cell without `r`, a namespace prefix, an attribute before `r`) is read token by token the
+way calamine's XML reader splits it and places cells (the exact path). Both stop at the first
+cell past the limits, so a bomb is never read to its end.
 """
 
 from __future__ import annotations
@@ -166,26 +168,30 @@ def _inflated(data: bytes, info: zipfile.ZipInfo):
 
 def _ahead(chunks, depth: int = 4):
     """The chunks of a generator made in a thread, a few ahead of the caller: zlib lets go of
-    the interpreter while it inflates, so the next chunk is inflated while this one is searched
-    (on a second core, the check of a large sheet takes two thirds of the time)."""
+    the interpreter while it inflates, so with a second core free the next chunk is inflated
+    while this one is searched."""
     ready: queue.Queue = queue.Queue(depth)
     stop = threading.Event()
     done = object()
 
+    def offer(item) -> bool:
+        """Hand an item over unless the caller has stopped reading (then never block)."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def produce():
         try:
             for chunk in chunks:
-                while not stop.is_set():
-                    try:
-                        ready.put(chunk, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer(chunk):
                     return
-            ready.put(done)
+            offer(done)
         except BaseException as exc:  # handed to the caller, raised there
-            ready.put(exc)
+            offer(exc)
 
     worker = threading.Thread(target=produce, name="xlsx-inflate", daemon=True)
     worker.start()
