@@ -165,6 +165,7 @@ def inner(args) -> int:
     from epigrid.declarations import pushed, tabular
     from epigrid.declarations.models import PushedRow, RowState, VerificationTask
     from epigrid.demo.services import build_city, refresh_statistics, simulate
+    from epigrid.lib import tables
     from epigrid.people.models import Person
     from epigrid.regions.models import RiskArea
     from epigrid.rules.services import reassess_many
@@ -219,7 +220,7 @@ def inner(args) -> int:
     sys.stderr.write(f"  workbook: {len(data) / 1e6:.1f} MB in {time.perf_counter() - start:.1f} s\n")
 
     start = time.perf_counter()
-    table = tabular.open_table("list.xlsx", data)
+    table = tables.open_table(data, "list.xlsx", max_rows=tabular.MAX_ROWS)
     parsed = sum(1 for _ in table.rows)
     parse_s = time.perf_counter() - start
     emit("pushed_parse_xlsx", db=vendor, rows=parsed, value=round(parse_s, 2), unit="s")

@@ -318,5 +318,17 @@ EPIGRID_JOB_STALE_SECONDS = env_int("EPIGRID_JOB_STALE_SECONDS", 600)
 EPIGRID_HEALTHCODE_ISSUER = env_str("EPIGRID_HEALTHCODE_ISSUER", "CN-32")
 EPIGRID_HEALTHCODE_TTL_SECONDS = env_int("EPIGRID_HEALTHCODE_TTL_SECONDS", 300)
 EPIGRID_HEALTHCODE_AUTH_CACHE_SECONDS = env_int("EPIGRID_HEALTHCODE_AUTH_CACHE_SECONDS", 30)
+# What an uploaded table may hold (lib.tables): every upload (pushed lists, lab results, risk
+# areas) narrows these further, never widens them. EPIGRID_TABLE_MAX_UNPACKED bounds what an
+# XLSX inflates to, EPIGRID_TABLE_MAX_CELLS the cells of a sheet and the box around them, which
+# calamine holds at 32 bytes a cell while a file is read.
+EPIGRID_TABLE_LIMITS = {
+    "max_bytes": env_int("EPIGRID_TABLE_MAX_BYTES", 64 * 1024 * 1024),
+    "max_unpacked": env_int("EPIGRID_TABLE_MAX_UNPACKED", 256 * 1024 * 1024),
+    "max_parts": env_int("EPIGRID_TABLE_MAX_PARTS", 1000),
+    "max_rows": env_int("EPIGRID_TABLE_MAX_ROWS", 300_000),
+    "max_columns": env_int("EPIGRID_TABLE_MAX_COLUMNS", 200),
+    "max_cells": env_int("EPIGRID_TABLE_MAX_CELLS", 8_000_000),
+}
 EPIGRID_DEMO_CITY = "320583"  # 昆山市: the demo city the simulator builds below county level
 EPIGRID_PAGE_SIZE = 50

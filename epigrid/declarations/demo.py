@@ -27,6 +27,7 @@ from epigrid.declarations import pushed, services
 from epigrid.declarations.models import Outcome, PushedList, VerificationStatus, VerificationTask
 from epigrid.demo.city import CITY_CODE
 from epigrid.demo.population import IdNumbers, draw_name, draw_phone
+from epigrid.lib import exports
 from epigrid.lib.crypto import cipher
 from epigrid.people.models import Person, Status
 from epigrid.people.services import ID_FIELD, PHONE_FIELD
@@ -411,10 +412,8 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
 def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> PushedList:
     """A list as the data team sends one: a workbook of `rows` under `header`, uploaded for
     `area` and, when `commit`, committed in batches of 50 here rather than by the worker."""
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    workbook = exports.Workbook()
+    sheet = workbook.sheet("名单", columns=len(header))
     for row in [header, *rows]:
         sheet.append(row)
     data = io.BytesIO()
@@ -445,8 +444,8 @@ def _pending_list(rng: random.Random, at: datetime, pool) -> PushedList:
     for _ in range(18):
         person = next(pool)
         when = timezone.localtime(at - timedelta(hours=rng.randint(1, 20))).strftime("%Y-%m-%d %H:%M")
-        phone = c.decrypt(PHONE_FIELD, person.phone_enc) if person.phone_enc else ""
-        document = c.decrypt(ID_FIELD, person.id_number_enc)
+        phone = c.decrypt(PHONE_FIELD, person.phone_enc, row=person.pk) if person.phone_enc else ""
+        document = c.decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
         rows.append([document, person.name, phone, "湖北省武汉市", when, person.address])
     rows.append(["4201061990010112", "错行丁", "", "武汉", "", ""])
     rows.append(["", "错行戊", "1380000", "湖北", "昨天", ""])

@@ -48,7 +48,7 @@ from epigrid.declarations.models import (
     VerificationTask,
 )
 from epigrid.declarations.services import DeclarationError, assignee_for, task_texts
-from epigrid.lib import identity, jobs, queue
+from epigrid.lib import exports, identity, jobs, queue, tables
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.collector import bulk_collection
 from epigrid.lib.crypto import cipher
@@ -239,9 +239,10 @@ def upload(
     area: str | None = None,
     at: datetime | None = None,
 ) -> PushedList:
-    """Read, check, match and route a pushed list; store its rows. Returns the list, `rejected`
-    with `file_errors` when the file as a whole cannot be used, else `validated` with counts and
-    per-row errors."""
+    """Read, check, match and route a pushed list; store its rows. A file that cannot be read as
+    a table raises `lib.tables.TableError` before anything is stored. Returns the list,
+    `rejected` with `file_errors` when its header row cannot be used, else `validated` with
+    counts and per-row errors."""
     _require(actor)
     name = str(name or "").strip()[:128] or str(file_name or "list")[:128]
     if source not in ListSource.values:
@@ -250,12 +251,13 @@ def upload(
         raise DeclarationError("file_too_large", _("The file is larger than 64 MB; split the list."), "file")
     area = area or area_of(actor.user)
     now = at or timezone.now()
+    table = tables.open_table(data, file_name, max_rows=tabular.MAX_ROWS, max_bytes=MAX_BYTES)
     with transaction.atomic():
         pushed = PushedList.objects.create(
             name=name,
             source=source,
             file_name=str(file_name or "")[:255],
-            file_kind="xlsx" if data[:4] == b"PK\x03\x04" else "csv",
+            file_kind=table.kind,
             file_sha256=hashlib.sha256(data).hexdigest(),
             division_code=area,
             status=ListStatus.VALIDATING,
@@ -273,10 +275,7 @@ def upload(
         )
     try:
         with bulk_collection():
-            _validate(pushed, data, now)
-    except tabular.TableError as exc:
-        issue = tabular.Issue(exc.row, None, exc.code, exc.message)
-        _reject(actor, pushed, [issue])
+            _validate(pushed, table, now)
     except Exception:
         # the list must not stay "validating" forever; the row data never reaches the log
         _reject(
@@ -381,7 +380,7 @@ def _raw_chunks(rows) -> Iterator[list[tuple[int, tuple]]]:
         yield chunk
 
 
-def _checked_chunks(table: tabular.Table, hmap: tabular.HeaderMap, ctx: tabular.RowContext):
+def _checked_chunks(table: tables.Table, hmap: tabular.HeaderMap, ctx: tabular.RowContext):
     """Chunks of checked rows in file order: on a multi-core machine and a long list, from forked
     checker processes while this one matches and stores the chunks before; else right here."""
     workers = min(os.cpu_count() or 1, 4)
@@ -397,8 +396,7 @@ def _checked_chunks(table: tabular.Table, hmap: tabular.HeaderMap, ctx: tabular.
         yield from pool.imap(_check_chunk, _raw_chunks(table.rows))
 
 
-def _validate(pushed: PushedList, data: bytes, now: datetime) -> None:
-    table = tabular.open_table(pushed.file_name, data)
+def _validate(pushed: PushedList, table: tables.Table, now: datetime) -> None:
     hmap = tabular.map_headers(table.headers, table.header_row)
     if hmap.issues:
         pushed.status = ListStatus.REJECTED
@@ -874,20 +872,20 @@ def feedback_rows(pushed: PushedList, language: str):
 
 
 def write_feedback(*, actor: Actor, pushed: PushedList, fileobj, language: str = "zh-hans") -> int:
-    """The feedback workbook (反馈), written row by row in openpyxl's write-only mode. Returns the
-    number of rows; the export is audited."""
-    import openpyxl
-
+    """The feedback workbook (反馈), written row by row; every cell text, never a formula (the
+    names and notes in it come from outside: `lib.exports`). Returns the number of rows; the
+    export is audited."""
     _require(actor)
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_("Feedback")[:31])
-    sheet.append(feedback_headers())
+    workbook = exports.Workbook()
+    headers = feedback_headers()
+    sheet = workbook.sheet(_("Feedback"), columns=len(headers))
+    sheet.append(headers)
     n = 0
     for row in feedback_rows(pushed, language):
         sheet.append(row)
         n += 1
     if pushed.file_errors:
-        problems = workbook.create_sheet(title=_("File errors")[:31])
+        problems = workbook.sheet(_("File errors"), columns=1)
         for issue in pushed.file_errors:
             problems.append([tabular.Issue(**issue).text])
     with transaction.atomic():
@@ -905,15 +903,11 @@ def write_feedback(*, actor: Actor, pushed: PushedList, fileobj, language: str =
 
 
 def template_workbook(fileobj) -> None:
-    """An empty list with the expected Chinese headers and one example row."""
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.title = "名单"
-    for row in tabular.template_rows():
+    """An empty list with the expected Chinese headers and one example row; every column
+    formatted as text, so document numbers typed in keep their digits."""
+    workbook = exports.Workbook()
+    rows = tabular.template_rows()
+    sheet = workbook.sheet("名单", columns=len(rows[0]), width=18)
+    for row in rows:
         sheet.append(row)
-    for column in ("A", "C"):
-        for cell in sheet[column]:
-            cell.number_format = "@"
     workbook.save(fileobj)

@@ -1,22 +1,19 @@
-"""Reading pushed lists (R2.4, JS79-2): CSV or XLSX in, rows of checked values out, with every
-problem named by row and column as the data team sees them in their spreadsheet
-("row 17, column 证件号码: The check digit does not match…"). Plain functions, no ORM: the
-places the rows name are looked up in indexes built beforehand (`places.PlaceIndex`,
-`places.LocalIndex`).
+"""Reading pushed lists (R2.4, JS79-2): the rows `lib.tables` reads from a CSV or XLSX file in,
+rows of checked values out, with every problem named by row and column as the data team sees
+them in their spreadsheet ("row 17, column 证件号码: The check digit does not match…"). Plain
+functions, no ORM: the places the rows name are looked up in indexes built beforehand
+(`places.PlaceIndex`, `places.LocalIndex`).
 
 Row numbers are spreadsheet row numbers: the header row is the row it is on (usually 1), the
 first data row the next one. Columns are named by the header text found in the file, so a
 Chinese list gets Chinese column names back and an English one English names.
 """
 
-import csv
 import functools
-import io
 import math
 import re
 import unicodedata
-import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -26,7 +23,7 @@ from epigrid.declarations.places import LocalIndex, PlaceError, PlaceIndex
 from epigrid.lib import identity
 from epigrid.rules.facts import CHINA_TZ
 
-MAX_ROWS = 300_000
+MAX_ROWS = 300_000  # the last row of a list (`lib.tables` refuses a file reaching further)
 MAX_CELL = 2000
 
 # field → accepted header spellings, compared after `normalise_header`. The first one of each
@@ -94,16 +91,6 @@ _DOC_TYPE_LOOKUP = {word: kind for kind, words in DOC_TYPE_WORDS.items() for wor
 EARLIEST_ARRIVAL = datetime(2019, 12, 1, tzinfo=CHINA_TZ)
 
 
-class TableError(ValueError):
-    """The file as a whole cannot be used (unreadable, wrong format, too large)."""
-
-    def __init__(self, code: str, message: str, row: int | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.row = row
-
-
 class CellError(ValueError):
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -135,197 +122,6 @@ class Issue:
 
     def as_dict(self) -> dict:
         return {"row": self.row, "column": self.column, "code": self.code, "message": self.message}
-
-
-# --- reading files ------------------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    kind: str  # "csv" or "xlsx"
-    header_row: int
-    headers: list[str]
-    rows: Iterator[tuple[int, tuple]]  # (spreadsheet row number, cell values)
-    size_hint: int | None = None  # rows in the file as far as known before reading them
-
-
-def _blank(values: Sequence) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
-
-
-def open_table(file_name: str, data: bytes) -> Table:
-    """The header row and an iterator over the data rows of a CSV or XLSX file. Raises
-    TableError for a file that cannot be read at all."""
-    if not data:
-        raise TableError("file_empty", _("The file is empty."))
-    name = (file_name or "").lower()
-    if data[:4] == b"\xd0\xcf\x11\xe0":
-        raise TableError(
-            "xls_unsupported", _("Old Excel (.xls) files are not read: save the list as .xlsx or CSV.")
-        )
-    if data[:4] == b"PK\x03\x04" or name.endswith(".xlsx"):
-        return _open_xlsx(data)
-    if name.endswith((".csv", ".txt")) or not name:
-        return _open_csv(data)
-    raise TableError("file_type", _("Upload the list as an .xlsx workbook or a .csv file."))
-
-
-def _first_row(rows: Iterator[tuple[int, tuple]]) -> tuple[int, list[str]]:
-    for number, values in rows:
-        if not _blank(values):
-            headers = ["" if v is None else str(v).strip() for v in values]
-            while headers and not headers[-1]:
-                headers.pop()
-            return number, headers
-    raise TableError("no_header", _("The file has no header row: the first row must name the columns."))
-
-
-def _limited(rows: Iterator[tuple[int, tuple]]) -> Iterator[tuple[int, tuple]]:
-    count = 0
-    for number, values in rows:
-        if _blank(values):
-            continue
-        count += 1
-        if count > MAX_ROWS:
-            raise TableError(
-                "too_many_rows",
-                _("A list holds at most %(n)s rows; split the file.") % {"n": f"{MAX_ROWS:,}"},
-                number,
-            )
-        yield number, values
-
-
-def _open_xlsx(data: bytes) -> Table:
-    """The first sheet of a workbook, read by calamine (Rust; a list of 100,000 rows in about a
-    second, a fifth of what a Python XML reader takes); openpyxl reads what calamine cannot, and
-    names the problem when neither can."""
-    try:
-        return _open_xlsx_calamine(data)
-    except _NotSimple:
-        return _open_xlsx_openpyxl(data)
-
-
-class _NotSimple(Exception):
-    pass
-
-
-# the uncompressed size of the workbook's parts at most: calamine holds the sheet in memory, and
-# a small zip can unpack to gigabytes (a list of MAX_ROWS rows takes about 200 MB)
-MAX_UNPACKED = 512 * 1024 * 1024
-
-
-def _unreadable() -> TableError:
-    return TableError("file_unreadable", _("The file is not a readable .xlsx workbook."))
-
-
-def _checked_archive(data: bytes) -> None:
-    """Refuse what no spreadsheet holds before any XML parser sees it: parts that unpack beyond
-    MAX_UNPACKED, and XML declarations (entity tricks: XXE, "billion laughs")."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        members = [m for m in archive.infolist() if m.filename.endswith((".xml", ".rels"))]
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _unreadable() from exc
-    if sum(m.file_size for m in archive.infolist()) > MAX_UNPACKED:
-        raise TableError("file_too_large", _("The workbook unpacks to more than 512 MB; split the list."))
-    for member in members:
-        try:
-            with archive.open(member) as source:
-                head = source.read(4096)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-            raise _unreadable() from exc
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-            raise TableError("file_unsafe", _("The workbook holds XML declarations a spreadsheet never has."))
-
-
-def _open_xlsx_calamine(data: bytes) -> Table:
-    import python_calamine
-
-    _checked_archive(data)
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        first_column = (sheet.start or (0, 0))[1]
-        height = sheet.height
-        rows = sheet.iter_rows()
-    except Exception as exc:  # calamine's errors carry no code: openpyxl tries and names them
-        raise _NotSimple from exc
-    pad = (None,) * min(first_column, 200)
-
-    def numbered() -> Iterator[tuple[int, tuple]]:
-        # calamine gives the rows from the first of the sheet, but the cells from the first
-        # column that holds any: the columns left of it come back as empty cells
-        for number, values in enumerate(rows, start=1):
-            # an empty cell is None, as in the other readers; whole numbers stay floats, which
-            # cell_text writes without ".0"
-            yield number, pad + tuple(None if v == "" else v for v in values[:200])
-
-    iterator = numbered()
-    header_row, headers = _first_row(iterator)
-    return Table("xlsx", header_row, headers, _limited(iterator), size_hint=height)
-
-
-def _open_xlsx_openpyxl(data: bytes) -> Table:
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-    except Exception as exc:  # a damaged workbook raises whatever its zip or XML parser meets
-        raise _unreadable() from exc
-
-    def rows() -> Iterator[tuple[int, tuple]]:
-        number = 0
-        try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                yield number, values
-        except TableError:
-            raise
-        except Exception as exc:
-            raise TableError("file_damaged", _("The workbook is damaged after this row."), number) from exc
-        finally:
-            workbook.close()
-
-    iterator = rows()
-    header_row, headers = _first_row(iterator)
-    return Table("xlsx", header_row, headers, _limited(iterator))
-
-
-def _decode(data: bytes) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text": UTF-16, tab-separated
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise TableError("file_encoding", _("The UTF-16 text is damaged.")) from exc
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise TableError("file_encoding", _("The CSV file is neither UTF-8 nor GB18030 (GBK) text."))
-
-
-def _open_csv(data: bytes) -> Table:
-    text = _decode(data)
-    if "\x00" in text:
-        raise TableError("file_binary", _("The file holds binary data, not CSV text."))
-    first_line = text.split("\n", 1)[0]
-    delimiter = max(",\t;", key=first_line.count) if any(d in first_line for d in ",\t;") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-
-    def rows() -> Iterator[tuple[int, tuple]]:
-        number = 0
-        try:
-            for number, values in enumerate(reader, start=1):
-                yield number, tuple(values)
-        except csv.Error as exc:
-            raise TableError(
-                "csv_malformed", _("The CSV text is malformed (an unclosed quote?)."), number + 1
-            ) from exc
-
-    iterator = rows()
-    header_row, headers = _first_row(iterator)
-    return Table("csv", header_row, headers, _limited(iterator), size_hint=text.count("\n"))
 
 
 # --- headers ------------------------------------------------------------------------------------

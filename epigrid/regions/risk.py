@@ -22,9 +22,7 @@ create the drafts in one transaction), like every bulk import in epigrid.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
 from collections.abc import Iterable
@@ -39,6 +37,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.roles import Perm
+from epigrid.lib import tables
 from epigrid.lib.errors import Conflict, DomainError, NotFound
 from epigrid.regions import risk_scope
 from epigrid.regions.models import Division, Level, RiskArea, RiskAreaStatus, RiskLevel
@@ -620,34 +619,6 @@ def _header_key(text) -> str:
     return re.sub(r"[\s\-]+", "_", str(text or "").strip().lower())
 
 
-def _read_table(name: str, content: bytes) -> list[list]:
-    lower = (name or "").lower()
-    if lower.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-            raise RiskAreaError(
-                "import_unreadable", _("The file is not a readable XLSX workbook."), "file"
-            ) from exc
-        sheet = book.worksheets[0]
-        table = [list(row) for row in sheet.iter_rows(values_only=True)]
-        book.close()
-        return table
-    if lower.endswith(".csv") or lower.endswith(".txt"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = content.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise RiskAreaError("import_encoding", _("The CSV file is neither UTF-8 nor GB18030."), "file")
-        return [row for row in csv.reader(io.StringIO(text))]
-    raise RiskAreaError("import_type", _("Upload a CSV or XLSX file."), "file")
-
-
 def _parse_date(value) -> date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -670,16 +641,13 @@ def parse_import(name: str, content: bytes, user=None) -> ParsedImport:
     published one, or nothing). Nothing is written."""
     if len(content) > MAX_IMPORT_BYTES:
         raise RiskAreaError("import_size", _("The file is larger than 5 MB."), "file")
-    table = _read_table(name, content)
+    # a file that is no readable table raises lib.tables.TableError (a DomainError on "file")
+    table = tables.open_table(content, name, max_rows=MAX_IMPORT_ROWS + 1, max_bytes=MAX_IMPORT_BYTES)
     parsed = ParsedImport()
-    while table and not any(str(c or "").strip() for c in table[0]):
-        table.pop(0)
-    if not table:
-        parsed.issues.append(ImportIssue(1, "", _("The file is empty.")))
-        return parsed
+    header_row = table.header_row
     aliases = {_header_key(alias): column for column, names in COLUMNS.items() for alias in names}
     index: dict[str, int] = {}
-    for i, header in enumerate(table[0]):
+    for i, header in enumerate(table.headers):
         key = _header_key(header)
         if not key:
             continue
@@ -687,24 +655,20 @@ def parse_import(name: str, content: bytes, user=None) -> ParsedImport:
         if column is None:
             parsed.issues.append(
                 ImportIssue(
-                    1,
+                    header_row,
                     str(header),
                     _("Unknown column. Known columns: %(cols)s.") % {"cols": ", ".join(COLUMNS)},
                 )
             )
         elif column in index:
-            parsed.issues.append(ImportIssue(1, str(header), _("This column appears twice.")))
+            parsed.issues.append(ImportIssue(header_row, str(header), _("This column appears twice.")))
         else:
             index[column] = i
             parsed.columns[column] = str(header)
     for column in REQUIRED_COLUMNS:
         if column not in index:
-            parsed.issues.append(ImportIssue(1, column, _("The column is missing.")))
+            parsed.issues.append(ImportIssue(header_row, column, _("The column is missing.")))
     if parsed.issues:
-        return parsed
-    body = table[1:]
-    if len(body) > MAX_IMPORT_ROWS:
-        parsed.issues.append(ImportIssue(1, "", _("At most %(n)d rows per file.") % {"n": MAX_IMPORT_ROWS}))
         return parsed
 
     def cell(values, column):
@@ -713,9 +677,7 @@ def parse_import(name: str, content: bytes, user=None) -> ParsedImport:
 
     seen: dict[tuple[str, str], int] = {}
     published = {}
-    for row_number, values in enumerate(body, start=2):
-        if not any(str(v if v is not None else "").strip() for v in values):
-            continue
+    for row_number, values in table.rows:
         issues: list[ImportIssue] = []
         level_raw = str(cell(values, "level") or "").strip()
         level = str(LEVEL_WORDS.get(level_raw.lower(), LEVEL_WORDS.get(level_raw, "")))

@@ -102,6 +102,9 @@ def preview_reassessment(request):
         if upload.size > MAX_PACK_BYTES:
             messages.error(request, _("A pack file is at most 256 KB."))
             return redirect("rules:index")
+        if not upload.size:  # not the same as no pack: the preview would run without it
+            messages.error(request, _("The pack file is empty."))
+            return redirect("rules:index")
         try:
             pack_yaml = upload.read().decode("utf-8")
         except UnicodeDecodeError:

@@ -1,84 +1,149 @@
-"""Reading a lab's results file (CSV or XLSX) into checked rows: plain functions, no ORM.
+"""Reading a lab's results file (CSV or XLSX, read by `lib.tables`) into checked rows: plain
+functions, no ORM.
 
 One row per barcode and test. Columns (English or the Chinese headers labs use; order free):
 
 | column | required | values |
 |---|---|---|
 | barcode / 条码 | yes | a specimen's or a pool's barcode |
-| test / 检测项目 | yes | nucleic_acid (核酸), serology_igm (IgM), serology_igg (IgG) |
-| result / 结果 | yes | negative (阴性, neg, -), positive (阳性, pos, +) |
+| test / 检测项目 | yes | 核酸 (nucleic_acid), IgM 抗体 (serology_igm), IgG 抗体 (serology_igg) |
+| result / 结果 | yes | 阴性 (negative, neg, -), 阳性 (positive, pos, +) |
 | tested_at / 检测时间 | yes | 2020-06-20 14:30 (China time) or ISO 8601 with a zone |
 | received_at / 接收时间 | no | when the lab received the tube |
 | reported_at / 报告时间 | no | defaults to the time of the upload |
-| ct_orf1ab, ct_n, ct_e / Ct值 | no | cycle threshold, 0 to 50 |
+| ct_orf1ab, ct_n, ct_e / ORF1ab, N基因, E基因 | no | cycle threshold, 0 to 50 |
 
-Errors name the row (as a spreadsheet shows it: the header is row 1) and the column.
+The tests and results are one vocabulary with the pages (`vocabulary`): a value is accepted
+in any spelling a page shows it in, Chinese or English, and a serology order of the sampling
+desk (血清学检测（IgM/IgG）) is answered by one IgM row and one IgG row.
+
+Errors name the row (as a spreadsheet shows it: the header is usually row 1) and the column,
+in the language of the request.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import functools
 import math
 import re
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from epigrid.lib import tables
+
 CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 MAX_ROWS = 200_000
+MAX_BYTES = 20 * 1024 * 1024
 MAX_BARCODE = 40
 BARCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{3,39}$")
 
+# our column → its name in the template (Chinese, English) and the other headers labs write
+COLUMNS = {
+    "barcode": (gettext_lazy("Barcode"), ("条码", "barcode", "条码号", "标本条码")),
+    "test": (gettext_lazy("Test"), ("检测项目", "test", "项目")),
+    "result": (gettext_lazy("Result"), ("结果", "result", "检测结果")),
+    "tested_at": (gettext_lazy("Tested at"), ("检测时间", "tested_at")),
+    "received_at": (gettext_lazy("Received at"), ("接收时间", "received_at")),
+    "reported_at": (gettext_lazy("Reported at"), ("报告时间", "reported_at")),
+    "ct_orf1ab": (gettext_lazy("Ct ORF1ab"), ("ORF1ab", "ct_orf1ab")),
+    "ct_n": (gettext_lazy("Ct N gene"), ("N基因", "ct_n")),
+    "ct_e": (gettext_lazy("Ct E gene"), ("E基因", "ct_e")),
+}
 HEADERS = {
-    "barcode": "barcode",
-    "条码": "barcode",
-    "条码号": "barcode",
-    "标本条码": "barcode",
-    "test": "test",
-    "检测项目": "test",
-    "项目": "test",
-    "result": "result",
-    "结果": "result",
-    "检测结果": "result",
-    "tested_at": "tested_at",
-    "检测时间": "tested_at",
-    "received_at": "received_at",
-    "接收时间": "received_at",
-    "reported_at": "reported_at",
-    "报告时间": "reported_at",
-    "ct_orf1ab": "ct_orf1ab",
-    "ct_n": "ct_n",
-    "ct_e": "ct_e",
-    "orf1ab": "ct_orf1ab",
-    "n基因": "ct_n",
-    "e基因": "ct_e",
+    alias.lower().replace(" ", ""): key for key, (_label, aliases) in COLUMNS.items() for alias in aliases
 }
 REQUIRED = ("barcode", "test", "result", "tested_at")
 CT_COLUMNS = ("ct_orf1ab", "ct_n", "ct_e")
 
-TESTS = {
-    "nucleic_acid": "nucleic_acid",
-    "核酸": "nucleic_acid",
-    "核酸检测": "nucleic_acid",
-    "pcr": "nucleic_acid",
-    "rt-pcr": "nucleic_acid",
-    "serology_igm": "serology_igm",
-    "igm": "serology_igm",
-    "igm抗体": "serology_igm",
-    "serology_igg": "serology_igg",
-    "igg": "serology_igg",
-    "igg抗体": "serology_igg",
+
+def column_label(key: str) -> str:
+    """A column as the page names it, in the request's language."""
+    found = COLUMNS.get(key)
+    return str(found[0]) if found else key
+
+
+# --- the vocabulary of tests and results --------------------------------------------------
+
+# spellings labs write beside the labels the pages show (which `vocabulary` adds itself)
+_TEST_SHORTHAND = {
+    "nucleic_acid": ("核酸", "核酸检测", "新冠核酸", "pcr", "rt-pcr", "nucleic_acid"),
+    "serology_igm": ("IgM", "IgM抗体", "IgM抗体检测", "血清学IgM", "血清学检测IgM", "serology_igm"),
+    "serology_igg": ("IgG", "IgG抗体", "IgG抗体检测", "血清学IgG", "血清学检测IgG", "serology_igg"),
 }
-RESULTS = {
-    "negative": "negative",
-    "neg": "negative",
-    "阴性": "negative",
-    "-": "negative",
-    "positive": "positive",
-    "pos": "positive",
-    "阳性": "positive",
-    "+": "positive",
+_RESULT_SHORTHAND = {
+    "negative": ("阴性", "neg", "-", "negative"),
+    "positive": ("阳性", "pos", "+", "positive"),
 }
+_PUNCTUATION = re.compile(r"[\s()（）\[\]【】·.,，:：/_\-]+")
+
+
+def normalise_word(value) -> str:
+    """A test or result as compared: NFKC (full-width letters and brackets to plain ones),
+    lower case, without spaces, brackets or punctuation ("IgM 抗体" and "igm抗体" are one)."""
+    text = unicodedata.normalize("NFKC", _text(value)).lower()
+    return text if text in ("-", "+") else _PUNCTUATION.sub("", text)
+
+
+@dataclass(frozen=True)
+class Word:
+    code: str
+    label: str  # as the pages show it, in the request's language
+    spellings: tuple[str, ...]  # what the upload accepts, the label first
+
+
+@functools.cache
+def _lookup(kind: str) -> dict[str, str]:
+    return {
+        normalise_word(spelling): word.code
+        for word in _words(kind, ("zh-hans", "en"))
+        for spelling in word.spellings
+    }
+
+
+def _words(kind: str, languages: Iterable[str]) -> list[Word]:
+    from epigrid.testing.models import Analyte, Outcome, TestKind
+
+    words = []
+    shorthand = _TEST_SHORTHAND if kind == "test" else _RESULT_SHORTHAND
+    choices = dict(Analyte.choices if kind == "test" else Outcome.choices)
+    for code, extra in shorthand.items():
+        spellings: list[str] = []
+        for language in languages:
+            with translation.override(language):
+                spellings.append(str(choices[code]))
+                if code == "nucleic_acid":
+                    spellings.append(str(TestKind.NUCLEIC_ACID.label))  # the sampling desk's words
+        spellings += [s for s in extra if s not in spellings]
+        words.append(Word(code, str(choices[code]), tuple(dict.fromkeys(spellings))))
+    return words
+
+
+def vocabulary() -> dict[str, list[Word]]:
+    """The tests and results an upload accepts, each with its label and spellings, for the page
+    and the template (the label in the request's language first)."""
+    from django.utils.translation import get_language
+
+    current = get_language() or "zh-hans"
+    others = [lang for lang in ("zh-hans", "en") if lang != current]
+    return {"test": _words("test", [current, *others]), "result": _words("result", [current, *others])}
+
+
+def _serology_order(text: str) -> bool:
+    """The sampling desk's order (血清学检测（IgM/IgG）) names both antibodies: a result row
+    names one."""
+    from epigrid.testing.models import TestKind
+
+    words = set()
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            words.add(normalise_word(TestKind.SEROLOGY.label))
+    return normalise_word(text) in words | {"serology", "血清学", "血清学检测"}
 
 
 @dataclass(frozen=True)
@@ -138,66 +203,6 @@ class Parsed:
     errors: list[RowError] = field(default_factory=list)
 
 
-class FileError(ValueError):
-    """The file as a whole cannot be read (not CSV/XLSX, no header, too many rows)."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-# --- reading cells ------------------------------------------------------------------------
-
-
-def read_table(data: bytes, filename: str) -> list[list]:
-    """Rows of cells from a CSV (UTF-8, with or without BOM, or GB18030) or XLSX file."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx") or data[:2] == b"PK":
-        return _read_xlsx(data)
-    if name.endswith((".csv", ".txt")) or not name:
-        return _read_csv(data)
-    raise FileError("file_type", "Send a .csv or .xlsx file.")
-
-
-def _read_csv(data: bytes) -> list[list]:
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise FileError("encoding", "The file is neither UTF-8 nor GB18030 text.")
-    if "\x00" in text:
-        raise FileError("file_type", "This is not a CSV text file.")
-    try:
-        return [row for row in csv.reader(io.StringIO(text, newline=""))]
-    except csv.Error as exc:
-        raise FileError("csv", f"The CSV file cannot be read: {exc}.")
-
-
-def _read_xlsx(data: bytes) -> list[list]:
-    import zipfile
-
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise FileError("xlsx", f"The Excel file cannot be read: {exc.__class__.__name__}.")
-    try:
-        sheet = book.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    finally:
-        book.close()
-
-
 # --- values -------------------------------------------------------------------------------
 
 
@@ -231,7 +236,19 @@ def parse_ct(value) -> float:
     return round(number, 2)
 
 
-def header_map(header: list) -> tuple[dict[str, int], list[RowError]]:
+def parse_test(value) -> str | None:
+    return _lookup("test").get(normalise_word(value))
+
+
+def parse_result(value) -> str | None:
+    return _lookup("result").get(normalise_word(value))
+
+
+def _listed(kind: str) -> str:
+    return "、".join(word.label for word in vocabulary()[kind])
+
+
+def header_map(header: list, header_row: int = 1) -> tuple[dict[str, int], list[RowError]]:
     columns: dict[str, int] = {}
     errors = []
     for index, cell in enumerate(header):
@@ -239,29 +256,51 @@ def header_map(header: list) -> tuple[dict[str, int], list[RowError]]:
         if key is None:
             continue
         if key in columns:
-            errors.append(RowError(1, key, "column_twice", f"The column {key} appears twice."))
+            errors.append(
+                RowError(
+                    header_row,
+                    key,
+                    "column_twice",
+                    _("The column %(column)s appears twice.") % {"column": column_label(key)},
+                )
+            )
         columns[key] = index
     for key in REQUIRED:
         if key not in columns:
-            errors.append(RowError(1, key, "column_missing", f"The column {key} is missing."))
+            errors.append(
+                RowError(
+                    header_row,
+                    key,
+                    "column_missing",
+                    _("The column %(column)s is missing.") % {"column": column_label(key)},
+                )
+            )
     return columns, errors
 
 
+def _blank(cells) -> bool:
+    return not any(_text(c) for c in cells)
+
+
 def parse_rows(table: list[list], *, now: datetime) -> Parsed:
+    """Check the rows of a table given as lists, the header first (row 1)."""
+    if not table or _blank(table[0]):
+        raise tables.TableError("no_header", _("The file has no header row."))
+    numbered = ((n, cells) for n, cells in enumerate(table[1:], start=2) if not _blank(cells))
+    return check_table(list(table[0]), 1, numbered, now=now)
+
+
+def check_table(header: list, header_row: int, rows: Iterator[tuple[int, tuple]], *, now: datetime) -> Parsed:
     """Check every row; a row with any error is left out of `rows` and reported in `errors`."""
     out = Parsed()
-    if not table or not any(_text(c) for c in table[0]):
-        raise FileError("empty", "The file has no header row.")
-    if len(table) - 1 > MAX_ROWS:
-        raise FileError("too_many_rows", f"A file holds at most {MAX_ROWS:,} rows; split it.")
-    columns, header_errors = header_map(table[0])
+    columns, header_errors = header_map(header, header_row)
     if header_errors:
         out.errors.extend(header_errors)
         return out
     seen: dict[tuple[str, str], int] = {}
     latest = now + timedelta(minutes=10)  # a lab clock a little ahead is no error
-    for number, cells in enumerate(table[1:], start=2):
-        if not any(_text(c) for c in cells):
+    for number, cells in rows:
+        if _blank(cells):
             continue
 
         def cell(key, cells=cells):
@@ -271,49 +310,57 @@ def parse_rows(table: list[list], *, now: datetime) -> Parsed:
         errors: list[RowError] = []
         barcode = _text(cell("barcode"))
         if not barcode:
-            errors.append(RowError(number, "barcode", "barcode_missing", "The barcode is empty."))
+            errors.append(RowError(number, "barcode", "barcode_missing", _("The barcode is empty.")))
         elif not BARCODE.match(barcode):
             errors.append(
-                RowError(number, "barcode", "barcode_format", "A barcode is 4 to 40 letters, digits or -_.")
+                RowError(
+                    number, "barcode", "barcode_format", _("A barcode is 4 to 40 letters, digits or -_.")
+                )
             )
-        analyte = TESTS.get(_text(cell("test")).lower())
+        analyte = parse_test(cell("test"))
         if analyte is None:
+            if _serology_order(_text(cell("test"))):
+                message = _(
+                    "A serology test is reported in two rows, one for IgM and one for IgG: write %(tests)s."
+                ) % {"tests": _listed("test")}
+            else:
+                message = _("The test is one of %(tests)s.") % {"tests": _listed("test")}
+            errors.append(RowError(number, "test", "test_invalid", message))
+        result = parse_result(cell("result"))
+        if result is None:
             errors.append(
                 RowError(
                     number,
-                    "test",
-                    "test_invalid",
-                    "The test is nucleic_acid, serology_igm or serology_igg.",
+                    "result",
+                    "result_invalid",
+                    _("The result is one of %(results)s.") % {"results": _listed("result")},
                 )
             )
-        result = RESULTS.get(_text(cell("result")).lower())
-        if result is None:
-            errors.append(RowError(number, "result", "result_invalid", "The result is negative or positive."))
         times: dict[str, datetime | None] = {}
         for key in ("tested_at", "received_at", "reported_at"):
             raw = cell(key)
             if raw is None or _text(raw) == "":
                 if key == "tested_at":
-                    errors.append(RowError(number, key, "time_missing", "The test time is empty."))
+                    errors.append(RowError(number, key, "time_missing", _("The test time is empty.")))
                 times[key] = None
                 continue
             try:
                 moment = parse_time(raw)
             except (ValueError, TypeError, OverflowError):
-                errors.append(RowError(number, key, "time_format", "Write the time as 2020-06-20 14:30."))
+                errors.append(RowError(number, key, "time_format", _("Write the time as 2020-06-20 14:30.")))
                 times[key] = None
                 continue
             if moment > latest:
-                errors.append(RowError(number, key, "time_future", "The time is in the future."))
+                errors.append(RowError(number, key, "time_future", _("The time is in the future.")))
             times[key] = moment
         tested, received, reported = times["tested_at"], times["received_at"], times["reported_at"]
         if received and tested and received > tested:
             errors.append(
-                RowError(number, "received_at", "time_order", "The tube was received after it was tested.")
+                RowError(number, "received_at", "time_order", _("The tube was received after it was tested."))
             )
         if reported and tested and reported < tested:
             errors.append(
-                RowError(number, "reported_at", "time_order", "The result was reported before the test.")
+                RowError(number, "reported_at", "time_order", _("The result was reported before the test."))
             )
         ct_values = {}
         for key in CT_COLUMNS:
@@ -323,12 +370,17 @@ def parse_rows(table: list[list], *, now: datetime) -> Parsed:
             try:
                 ct_values[key[3:]] = parse_ct(raw)
             except (ValueError, TypeError):
-                errors.append(RowError(number, key, "ct_invalid", "A Ct value is a number from 0 to 50."))
+                errors.append(RowError(number, key, "ct_invalid", _("A Ct value is a number from 0 to 50.")))
         if barcode and analyte:
             key = (barcode, analyte)
             if key in seen:
                 errors.append(
-                    RowError(number, "barcode", "row_twice", f"The same barcode and test as row {seen[key]}.")
+                    RowError(
+                        number,
+                        "barcode",
+                        "row_twice",
+                        _("The same barcode and test as row %(row)s.") % {"row": seen[key]},
+                    )
                 )
             else:
                 seen[key] = number
@@ -351,4 +403,28 @@ def parse_rows(table: list[list], *, now: datetime) -> Parsed:
 
 
 def parse_file(data: bytes, filename: str, *, now: datetime) -> Parsed:
-    return parse_rows(read_table(data, filename), now=now)
+    """Read a results file with `lib.tables` (TableError for a file that is no usable table)
+    and check its rows."""
+    table = tables.open_table(data, filename, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
+    return check_table(table.headers, table.header_row, table.rows, now=now)
+
+
+# --- the template ---------------------------------------------------------------------------
+
+
+def template_rows() -> list[list[str]]:
+    """The header row of the results template in the request's language, and example rows
+    with every test and result as the pages name them."""
+    chinese = (translation.get_language() or "zh-hans").startswith("zh")
+    keys = list(COLUMNS)
+    header = [COLUMNS[k][1][0] if chinese else COLUMNS[k][1][1] for k in keys]
+    words = vocabulary()
+    negative, positive = (w.label for w in words["result"])
+    nucleic, igm, igg = (w.label for w in words["test"])
+    return [
+        header,
+        ["P2020062100001", nucleic, negative, "2020-06-21 09:30", "2020-06-21 08:00", "", "", "", ""],
+        ["S2020062100002", nucleic, positive, "2020-06-21 10:00", "2020-06-21 08:10", "", "28.5", "30.1", ""],
+        ["S2020062100003", igm, negative, "2020-06-21 10:15", "", "", "", "", ""],
+        ["S2020062100003", igg, positive, "2020-06-21 10:15", "", "", "", "", ""],
+    ]

@@ -17,12 +17,14 @@ from datetime import date, datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from epigrid.accounts.audit import Actor, record, record_many
 from epigrid.accounts.scoping import division_in_scope, prefix_q, visible_to
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.errors import Conflict, DomainError, Forbidden
 from epigrid.lib.sql import any_of
+from epigrid.lib.tables import TableError
 from epigrid.people.models import Person, Status
 from epigrid.testing import pooling
 from epigrid.testing.models import (
@@ -53,7 +55,7 @@ from epigrid.testing.models import (
     TestResult,
     TurnaroundDay,
 )
-from epigrid.testing.parsing import BARCODE, CHINA_TZ, FileError, ResultRow, RowError, parse_file
+from epigrid.testing.parsing import BARCODE, CHINA_TZ, ResultRow, RowError, parse_file
 from epigrid.units.models import Unit, UnitKind
 
 DEFAULT_DUE_HOURS = 12
@@ -850,21 +852,21 @@ def check_rows(user, lab: Unit, rows: Sequence[ResultRow]) -> Checked:
         pool = pools.get(r.barcode)
         if spec is None and pool is None:
             out.errors.append(
-                RowError(r.row, "barcode", "barcode_unknown", "No specimen or pool has this barcode.")
+                RowError(r.row, "barcode", "barcode_unknown", _("No specimen or pool has this barcode."))
             )
             continue
         if spec is not None:
-            _, sid, lab_id, sample_type, taken_at, _pool_id = spec
+            _code, sid, lab_id, sample_type, taken_at, _pool_id = spec
             if lab_id is not None and lab_id != lab.pk:
                 out.errors.append(
-                    RowError(r.row, "barcode", "other_lab", "This tube was sent to another lab.")
+                    RowError(r.row, "barcode", "other_lab", _("This tube was sent to another lab."))
                 )
                 continue
             wanted = SampleType.SWAB if r.analyte == Analyte.NUCLEIC_ACID else SampleType.BLOOD
             if sample_type != wanted:
                 out.errors.append(
                     RowError(
-                        r.row, "test", "test_sample", "This test cannot be done on this kind of specimen."
+                        r.row, "test", "test_sample", _("This test cannot be done on this kind of specimen.")
                     )
                 )
                 continue
@@ -874,7 +876,7 @@ def check_rows(user, lab: Unit, rows: Sequence[ResultRow]) -> Checked:
                         r.row,
                         "tested_at",
                         "time_before_sampling",
-                        "The test time is before the specimen was taken.",
+                        _("The test time is before the specimen was taken."),
                     )
                 )
                 continue
@@ -885,23 +887,31 @@ def check_rows(user, lab: Unit, rows: Sequence[ResultRow]) -> Checked:
                         r.row,
                         "result",
                         "result_conflict",
-                        f"This tube already has the result {before}; a correction goes through the CDC.",
+                        _("This tube already has the result %(result)s; a correction goes through the CDC.")
+                        % {"result": Outcome(before).label},
                     )
                 )
                 continue
             out.bound.append(Bound(r, "specimen", sid, unchanged=before is not None))
             continue
-        _, pid, lab_id, result, created_at, _status = pool
+        _code, pid, lab_id, result, created_at, _status = pool
         if lab_id is not None and lab_id != lab.pk:
-            out.errors.append(RowError(r.row, "barcode", "other_lab", "This pool was sent to another lab."))
+            out.errors.append(
+                RowError(r.row, "barcode", "other_lab", _("This pool was sent to another lab."))
+            )
             continue
         if r.analyte != Analyte.NUCLEIC_ACID:
-            out.errors.append(RowError(r.row, "test", "test_pool", "Pools are tested for nucleic acid only."))
+            out.errors.append(
+                RowError(r.row, "test", "test_pool", _("Pools are tested for nucleic acid only."))
+            )
             continue
         if r.tested_at < created_at:
             out.errors.append(
                 RowError(
-                    r.row, "tested_at", "time_before_sampling", "The test time is before the pool was made."
+                    r.row,
+                    "tested_at",
+                    "time_before_sampling",
+                    _("The test time is before the pool was made."),
                 )
             )
             continue
@@ -911,7 +921,8 @@ def check_rows(user, lab: Unit, rows: Sequence[ResultRow]) -> Checked:
                     r.row,
                     "result",
                     "result_conflict",
-                    f"This pool already has the result {result}; a correction goes through the CDC.",
+                    _("This pool already has the result %(result)s; a correction goes through the CDC.")
+                    % {"result": Outcome(result).label},
                 )
             )
             continue
@@ -1327,7 +1338,7 @@ def _pool_tasks(actor, pool_ids, pool_report, member_rows, at) -> int:
                 source_id=str(pool_id),
             )
         )
-        for _, _sid, pid, division, _taken, own in members:
+        for _barcode, _sid, pid, division, _taken, own in members:
             if own:
                 continue
             name = names.get(pid, "")
@@ -1497,8 +1508,11 @@ def start_import(
     rows: list[dict] = []
     try:
         parsed = parse_file(data, filename, now=at)
-    except FileError as exc:
-        errors.append({"row": 0, "column": "", "code": exc.code, "message": exc.message})
+    except TableError as exc:
+        # the page shows the row and the column beside the problem
+        errors.append(
+            {"row": exc.row or 0, "column": exc.column or "", "code": exc.code, "message": exc.detail}
+        )
     else:
         checked = check_rows(user, lab, parsed.rows)
         errors = [

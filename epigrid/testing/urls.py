@@ -1,6 +1,6 @@
 from django.urls import path
 
-from epigrid.testing import views
+from epigrid.testing import lab_upload, views
 
 app_name = "testing"
 urlpatterns = [
@@ -16,6 +16,7 @@ urlpatterns = [
     path("sample/pool/", views.open_pool, name="open_pool"),
     path("sample/pool/<uuid:pool_id>/seal/", views.seal_pool, name="seal_pool"),
     path("lab/", views.lab_desk, name="lab"),
+    path("lab/template.<str:kind>", lab_upload.lab_template, name="lab_template"),
     path("lab/imports/<uuid:import_id>/", views.import_detail, name="import"),
     path("lab/imports/<uuid:import_id>/resume/", views.import_resume, name="import_resume"),
     path("overdue/", views.overdue, name="overdue"),

@@ -20,7 +20,7 @@ from epigrid.lib.errors import DomainError
 from epigrid.people import services as people_services
 from epigrid.people.models import Person, Status
 from epigrid.regions.models import Division, Level
-from epigrid.testing import certificates, forms, jobs, results_import, services
+from epigrid.testing import certificates, forms, jobs, lab_upload, parsing, results_import, services
 from epigrid.testing.charts import stacked_bars_svg
 from epigrid.testing.geo import parse_coordinates
 from epigrid.testing.models import (
@@ -392,6 +392,7 @@ def lab_desk(request):
             "receive_form": receive_form,
             "received": received,
             "imports": imports,
+            "help": lab_upload.upload_help(),
         },
     )
 
@@ -432,10 +433,20 @@ def import_detail(request, import_id):
                 },
             )
         return redirect("testing:import", import_id=imp.pk)
+    labels = {w.code: w.label for kind in parsing.vocabulary().values() for w in kind}
+    errors = [{**e, "column_label": parsing.column_label(e.get("column") or "")} for e in imp.errors]
+    preview = [
+        {
+            **r,
+            "test_label": labels.get(r["analyte"], r["analyte"]),
+            "result_label": labels.get(r["result"], r["result"]),
+        }
+        for r in imp.rows[:50]
+    ]
     return render(
         request,
         "testing/import.html",
-        {"imp": imp, "can_commit": imp.status == ImportStatus.VALID, "preview": imp.rows[:50]},
+        {"imp": imp, "errors": errors, "can_commit": imp.status == ImportStatus.VALID, "preview": preview},
     )
 
 

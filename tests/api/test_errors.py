@@ -157,12 +157,11 @@ def test_nul_in_an_upload_name_or_form_field_is_refused_but_a_binary_file_is_not
         assert _error(api.post(url, {**fields, "file": upload}), 400)["code"] == "invalid_characters"
     upload = SimpleUploadedFile("li\x00st.csv", csv, content_type="text/csv")
     assert api.post(url, {"name": "list", "source": "other", "file": upload}).status_code < 500
-    # NUL bytes inside a file are normal (every XLSX has them): the list is received and the
-    # broken file is reported on the list, not refused at the door
+    # NUL bytes inside a file are normal (every XLSX has them): the file is read, and refused
+    # for being no workbook, not for its characters
     upload = SimpleUploadedFile("list.xlsx", b"PK\x03\x04\x00\x00broken")
     response = api.post(url, {"name": "list", "source": "other", "file": upload})
-    assert response.status_code == 201, response.content
-    assert response.json()["status"] == "rejected"
+    assert _error(response, 400)["code"] == "file_unreadable"
 
 
 def test_it_names_row_and_column_in_a_422_from_the_lab_results(persona, client_for):

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from epigrid.declarations.models import Declaration, ListStatus, PushedList, VerificationTask
+from epigrid.declarations.models import Declaration, PushedList, VerificationTask
 
 from .conftest import GRID, WUCHANG
 from .lists import csv_bytes, read_xlsx, xlsx
@@ -179,16 +179,16 @@ def test_the_data_team_pushes_a_list_through_the_api(
     )
 
 
-def test_a_broken_upload_is_a_rejected_list_not_a_500(team_api, world):
+def test_a_broken_upload_is_refused_with_a_400_not_a_500(team_api, world):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     response = team_api.post(
         "/api/v1/declarations/pushed-lists",
         {"name": "坏文件", "source": "telecom", "file": SimpleUploadedFile("x.xlsx", b"PK\x03\x04garbage")},
     )
-    assert response.status_code == 201
-    assert response.json()["status"] == ListStatus.REJECTED
-    assert response.json()["file_errors"][0]["code"] == "file_unreadable"
+    body = _error(response, 400)
+    assert (body["code"], body["field"]) == ("file_unreadable", "file")
+    assert not PushedList.objects.exists()
     missing = team_api.post("/api/v1/declarations/pushed-lists", {"name": "x", "source": "telecom"})
     assert _error(missing, 422)["code"] == "invalid"
 

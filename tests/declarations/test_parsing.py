@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from epigrid.declarations import tabular
 from epigrid.declarations.places import LocalIndex, Place, PlaceError, PlaceIndex, normalise_code
+from epigrid.lib import tables
 from epigrid.rules.facts import CHINA_TZ
 
 NOW = datetime(2020, 4, 20, 12, tzinfo=CHINA_TZ)
@@ -324,128 +325,12 @@ def test_cell_text_never_shows_a_float_tail():
     assert not math.isnan(float(tabular.cell_text(1.25)))
 
 
-# --- files -------------------------------------------------------------------------------------
-
-
-@given(st.binary(max_size=400), st.sampled_from(["l.csv", "l.xlsx", "l.txt", "", "l.pdf"]))
-@settings(max_examples=60, deadline=None)
-def test_reading_any_file_fails_only_with_a_reason(data, name):
-    try:
-        table = tabular.open_table(name, data)
-        for _ in table.rows:
-            pass
-    except tabular.TableError as exc:
-        assert exc.code and exc.message
-
-
-def test_it_reads_a_csv_with_blank_lines_and_a_title_row_gap():
-    data = "\n\n证件号码,姓名\n11010519491231002X,张三\n,\n110105194912310021,李四\n".encode()
-    table = tabular.open_table("l.csv", data)
-    assert (table.header_row, table.headers) == (3, ["证件号码", "姓名"])
-    assert [n for n, _ in table.rows] == [4, 6]
-
-
-def test_a_list_too_long_is_refused(monkeypatch):
-    monkeypatch.setattr(tabular, "MAX_ROWS", 3)
-    data = ("姓名,手机\n" + "张三,13900000000\n" * 4).encode()
-    table = tabular.open_table("l.csv", data)
-    with pytest.raises(tabular.TableError) as raised:
-        list(table.rows)
-    assert raised.value.code == "too_many_rows" and raised.value.row == 5
-
-
-def _workbook(rows, write_only=False) -> bytes:
-    import io
-
-    import openpyxl
-
-    workbook = openpyxl.Workbook(write_only=write_only)
-    sheet = workbook.create_sheet("名单") if write_only else workbook.active
-    for row in rows:
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-ROWS = [
-    ["证件号码", "姓名", "到达时间", "人数", "比例", "已报备", None, "备注"],
-    [VALID_ID, "张三", datetime(2020, 4, 18, 8, 30), 3, 0.5, True, None, "a & b <c>"],
-    [None, "李四", date(2020, 4, 19), -7, 1e-7, False, "gap", ""],
-    [],
-    ["110105194912310021", "王 五", "2020-04-20 10:00", 12345678901, 2.0, None, None, "第三行"],
-]
-
-
-@pytest.mark.parametrize("write_only", [False, True])
-def test_the_workbook_reader_reads_what_openpyxl_reads(write_only):
-    """calamine gives whole numbers as floats and date cells as dates where openpyxl gives ints
-    and datetimes at midnight: the same once read as text and times, as the checks read them."""
-    data = _workbook(ROWS, write_only=write_only)
-    fast = tabular._open_xlsx_calamine(data)
-    slow = tabular._open_xlsx_openpyxl(data)
-    assert (fast.header_row, fast.headers) == (slow.header_row, slow.headers)
-
-    def read(value):
-        if isinstance(value, date):
-            return tabular.parse_datetime(value, now=datetime(2026, 1, 1, tzinfo=UTC))
-        return None if value is None else tabular.cell_text(value)
-
-    def trimmed(rows):
-        out = []
-        for number, values in rows:
-            values = [None if v == "" else read(v) for v in values]  # "" is an empty cell
-            while values and values[-1] is None:
-                values.pop()
-            out.append((number, values))
-        return out
-
-    assert trimmed(fast.rows) == trimmed(slow.rows)
-
-
-def test_a_sheet_that_starts_below_and_right_keeps_spreadsheet_row_numbers():
-    import openpyxl
-
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet["C3"], sheet["D3"] = "证件号码", "姓名"
-    sheet["C4"], sheet["D4"] = VALID_ID, "张三"
-    out = io.BytesIO()
-    workbook.save(out)
-    table = tabular.open_table("l.xlsx", out.getvalue())
-    assert table.header_row == 3 and table.headers == ["", "", "证件号码", "姓名"]
-    assert list(table.rows) == [(4, (None, None, VALID_ID, "张三"))]
-
-
-def test_a_workbook_that_unpacks_to_gigabytes_is_refused(monkeypatch):
-    monkeypatch.setattr(tabular, "MAX_UNPACKED", 10_000)
-    with pytest.raises(tabular.TableError) as raised:
-        tabular.open_table("l.xlsx", _workbook([["姓名"]] + [["张三" * 50]] * 200))
-    assert raised.value.code == "file_too_large"
-
-
-def test_a_workbook_part_with_a_dtd_is_refused():
-    import io
-    import zipfile
-
-    data = _workbook(ROWS)
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w") as target:
-        for item in source.infolist():
-            content = source.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                content = content.replace(b"<worksheet", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><worksheet', 1)
-            target.writestr(item, content)
-    with pytest.raises(tabular.TableError) as raised:
-        tabular.open_table("l.xlsx", out.getvalue())
-    assert raised.value.code == "file_unsafe"
+# --- files (read by lib.tables; its own tests are in tests/lib/test_tables.py) -------------------
 
 
 def test_it_reads_a_workbook_as_excel_writes_it():
     """Shared strings with rich-text runs and a phonetic guide, a date style, cells without
     references, and the sheet found through the workbook's relationships."""
-    import io
     import zipfile
 
     main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -475,7 +360,7 @@ def test_it_reads_a_workbook_as_excel_writes_it():
     with zipfile.ZipFile(out, "w") as archive:
         for name, text in parts.items():
             archive.writestr(name, text.encode())
-    table = tabular.open_table("excel.xlsx", out.getvalue())
+    table = tables.open_table(out.getvalue(), "excel.xlsx")
     assert table.headers == ["证件号码", "姓名", "", "到达时间"]
     rows = list(table.rows)
     assert rows == [(2, (VALID_ID, "张三", None, datetime(2020, 4, 18, 12, 0)))]

@@ -20,6 +20,7 @@ from epigrid.declarations.models import (
     RowState,
     VerificationTask,
 )
+from epigrid.lib.tables import TableError
 from epigrid.rules.models import MeasureRecord
 from epigrid.tasks.models import Task, TaskStatus
 
@@ -109,6 +110,7 @@ def test_it_rejects_a_file_it_cannot_use_and_stores_no_row(team, id_numbers):
     assert result.file_errors[0]["code"] == "column_missing"
     assert "document number column or a phone column" in result.file_errors[0]["message"]
 
+    # a file that is no table at all is refused before any list exists (lib.tables)
     for data, name, code in [
         (b"PK\x03\x04 this is not a workbook", "broken.xlsx", "file_unreadable"),
         (b"\xd0\xcf\x11\xe0old excel", "old.xls", "xls_unsupported"),
@@ -116,9 +118,10 @@ def test_it_rejects_a_file_it_cannot_use_and_stores_no_row(team, id_numbers):
         (b"\x00\x01\x02\x03", "list.csv", "file_binary"),
         (b"\xff\xfe\x00\xd8", "list.csv", "file_encoding"),
     ]:
-        rejected = _upload(team, data, name=name)
-        assert rejected.status == ListStatus.REJECTED, name
-        assert rejected.file_errors[0]["code"] == code, (name, rejected.file_errors)
+        with pytest.raises(TableError) as raised:
+            _upload(team, data, name=name)
+        assert raised.value.code == code, (name, raised.value.message)
+    assert PushedList.objects.filter(status=ListStatus.REJECTED).count() == 1
     duplicate = xlsx(
         [[id_numbers(), "王芳", "13911112222", "13911113333"]], headers=["证件号码", "姓名", "手机", "电话"]
     )
@@ -432,7 +435,7 @@ def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id
     rows = read_xlsx(handle.getvalue())
     header, body = rows[0], rows[1:]
     assert header[0] == "Row" or header[0] == "行号"
-    assert [r[0] for r in body] == [2, 3, 4]
+    assert [r[0] for r in body] == ["2", "3", "4"]  # every cell is text (lib.exports)
     assert body[0][1] == "冯刚" and "*" in body[0][2]
     assert body[0][9] and body[0][11] == "在家，已告知检测"
     assert "证件号码" in body[1][4]  # the error, named by its column

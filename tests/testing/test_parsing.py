@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from epigrid.lib import tables
 from epigrid.testing import parsing
 from epigrid.testing.geo import distance_km, nearest, parse_coordinates
 
@@ -82,11 +83,11 @@ def test_it_refuses_a_file_without_the_required_columns():
         (1, "test", "column_missing"),
         (1, "tested_at", "column_missing"),
     }
-    with pytest.raises(parsing.FileError):
+    with pytest.raises(tables.TableError):
         parsing.parse_file(b"", "r.csv", now=NOW)
-    with pytest.raises(parsing.FileError):
+    with pytest.raises(tables.TableError):
         parsing.parse_file(b"PK\x03\x04 not really a workbook", "r.xlsx", now=NOW)
-    with pytest.raises(parsing.FileError):
+    with pytest.raises(tables.TableError):
         parsing.parse_file(b"data", "r.pdf", now=NOW)
 
 
@@ -169,3 +170,84 @@ def test_the_clock_slack_is_ten_minutes():
         [["P0001", "核酸", "阴性", (NOW + timedelta(minutes=5)).strftime("%Y-%m-%d %H:%M"), "", ""]]
     )
     assert parsing.parse_file(data, "r.csv", now=NOW).errors == []
+
+
+# --- one vocabulary with the pages (issue 10.14) -----------------------------------------------
+
+
+def test_it_takes_every_test_and_result_as_the_pages_name_them():
+    """The labels the result pages show (Analyte, Outcome) and the sampling desk's words, in
+    Chinese and English, in full-width letters or with spaces: each is the test it names."""
+    from django.utils import translation
+
+    from epigrid.testing.models import Analyte, Outcome, TestKind
+
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            for code in ("nucleic_acid", "serology_igm", "serology_igg"):
+                assert parsing.parse_test(str(Analyte(code).label)) == code, (language, code)
+            assert parsing.parse_test(str(TestKind.NUCLEIC_ACID.label)) == "nucleic_acid"
+            for code in ("negative", "positive"):
+                assert parsing.parse_result(str(Outcome(code).label)) == code
+    for written, code in [
+        ("IgM 抗体", "serology_igm"),
+        ("ＩｇＧ　抗体", "serology_igg"),
+        ("血清学检测 IgM", "serology_igm"),
+        ("血清学检测（IgG）", "serology_igg"),
+        ("IgG antibody", "serology_igg"),
+        ("Nucleic-acid test", "nucleic_acid"),
+        ("核酸检测", "nucleic_acid"),
+    ]:
+        assert parsing.parse_test(written) == code, written
+    assert parsing.parse_test("血型") is None and parsing.parse_result("弱阳") is None
+
+
+def test_a_serology_order_is_answered_in_two_rows_and_the_error_says_so():
+    from django.utils import translation
+
+    from epigrid.testing.models import TestKind
+
+    with translation.override("zh-hans"):
+        order = str(TestKind.SEROLOGY.label)  # 血清学检测（IgM/IgG）, as the sampling desk shows it
+        data = csv_bytes([["S0001", order, "阴性", "2020-06-21 09:30", "", ""]])
+        (error,) = parsing.parse_file(data, "r.csv", now=NOW).errors
+    assert (error.row, error.column, error.code) == (2, "test", "test_invalid")
+    assert "IgM" in error.message and "IgG" in error.message and "两行" in error.message
+
+
+def test_the_errors_of_a_file_are_in_the_language_of_the_page():
+    from django.utils import translation
+
+    data = csv_bytes([["", "流感", "弱阳", "later", "99", ""]])
+    with translation.override("zh-hans"):
+        errors = parsing.parse_file(data, "r.csv", now=NOW).errors
+        missing = parsing.parse_file(csv_bytes([["x"]], header=["条码"]), "r.csv", now=NOW).errors
+        with pytest.raises(tables.TableError) as broken:
+            parsing.parse_file(b"PK\x03\x04 not a workbook", "r.xlsx", now=NOW)
+    for error in [*errors, *missing]:
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in error.message), error
+    assert {e.code for e in errors} == {
+        "barcode_missing",
+        "test_invalid",
+        "result_invalid",
+        "time_format",
+        "ct_invalid",
+    }
+    assert any("检测项目" in e.message for e in missing)  # the missing column named as the template names it
+    assert "工作簿" in broken.value.message
+
+
+def test_the_template_rows_read_back_clean():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        rows = parsing.template_rows()
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)
+    parsed = parsing.parse_file(buffer.getvalue().encode(), "template.csv", now=NOW)
+    assert parsed.errors == [] and {r.analyte for r in parsed.rows} == {
+        "nucleic_acid",
+        "serology_igm",
+        "serology_igg",
+    }
+    assert rows[0][:4] == ["条码", "检测项目", "结果", "检测时间"]

@@ -426,3 +426,61 @@ def test_resume_is_for_the_lab_of_the_import_and_refused_while_it_runs(
     assert event.actor == lab_user and "after row 2 of 6" in event.note
     # a worker looking for stopped commits now finds it taken
     assert import_jobs.requeue(imp.pk, actor=Actor.system("worker"), cutoff=jobs.cutoff()) is False
+
+
+# --- the lab desk tells what to upload (issue 10.14) ---------------------------------------------
+
+
+def test_it_shows_the_template_and_the_allowed_values_on_the_lab_desk(lab_user, client_for):
+    client = client_for(lab_user)
+    page = client.get("/testing/lab/").content.decode()
+    assert 'href="/testing/lab/template.xlsx"' in page and 'href="/testing/lab/template.csv"' in page
+    values = page[page.index('id="upload-values"') :]
+    for shown in ("核酸", "IgM 抗体", "IgG 抗体", "阴性", "阳性", "serology_igm", "neg"):
+        assert shown in values, shown
+    # the sampling desk's serology order, by the name it has there, and how it is answered
+    assert "血清学检测（IgM/IgG）" in page and "IgM 一行，IgG 一行" in page
+    columns = page[page.index('id="upload-columns"') :]
+    for header in ("条码", "检测项目", "结果", "检测时间", "接收时间", "ORF1ab"):
+        assert header in columns, header
+    english = client.get("/testing/lab/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "IgM antibody" in english and "Serology test (IgM/IgG)" in english
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_the_template_uploads_back_with_nothing_wrong_but_its_example_barcodes(lab_user, client_for, kind):
+    client = client_for(lab_user)
+    template = client.get(f"/testing/lab/template.{kind}")
+    assert template.status_code == 200
+    client.post("/testing/lab/", {"file": _upload(f"template.{kind}", template.content)})
+    imp = ResultImport.objects.get()
+    assert imp.errors and {e["code"] for e in imp.errors} == {"barcode_unknown"}, imp.errors
+
+
+def test_the_import_page_names_columns_and_problems_in_chinese(system, sampled, lab_user, client_for):
+    t = when_tested()
+    rows = [
+        ["TUBE-9999", "核酸", "阴性", t, ""],
+        ["TUBE-0008", "血清学检测（IgM/IgG）", "阴性", t, ""],
+        ["TUBE-0003", "核酸", "弱阳", "later", "60"],
+    ]
+    response = client_for(lab_user).post(
+        "/testing/lab/", {"file": _upload("bad.csv", csv_file(rows))}, follow=True
+    )
+    table = response.content.decode()
+    table = table[table.index('id="import-errors"') :]
+    for text in ("条码", "检测项目", "结果", "检测时间", "Ct 值 ORF1ab"):
+        assert f">{text}<" in table, text  # the column, as the template names it
+    for text in ("没有标本或混检管使用该条码", "分两行报告", "结果应为", "时间请写成", "Ct 值应为"):
+        assert text in table, text
+    assert ">barcode<" not in table and ">tested_at<" not in table
+
+
+def test_the_checked_rows_show_tests_and_results_by_their_names(system, sampled, lab_user, client_for):
+    response = client_for(lab_user).post(
+        "/testing/lab/", {"file": _upload("r.csv", csv_file(good_rows()))}, follow=True
+    )
+    page = response.content.decode()
+    preview = page[page.index('id="import-preview"') : page.index('id="commit-import"')]
+    assert "核酸" in preview and "阴性" in preview and "阳性" in preview
+    assert "nucleic_acid" not in preview and ">negative<" not in preview
