@@ -51,11 +51,15 @@ class Document:
     name_en: str  # how an English reader is told which document it is
     straight_items: bool  # a bare number is an item numbered straight through (条), not a section
     name_zh: str = ""  # for a document without a number: how a reader is told which it is
+    title_en: str = ""  # the title in English, for the English page's hover text
 
     def name(self, lang: str) -> str:
         if lang == "en":
             return self.name_en
         return self.number or self.name_zh
+
+    def title_for(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title
 
 
 DOCUMENTS: dict[str, Document] = {
@@ -67,6 +71,8 @@ DOCUMENTS: dict[str, Document] = {
             "关于转发省卫生健康委省公安厅省工业和信息化厅做好离鄂离汉来苏人员健康管理和服务意见的通知",
             "Jiangsu epidemic prevention office notice [2020] No. 79",
             straight_items=True,
+            title_en="Forwarding the opinions on health management and services for people arriving in Jiangsu "
+            "from Hubei and Wuhan",
         ),
         Document(
             "KS10",
@@ -74,6 +80,8 @@ DOCUMENTS: dict[str, Document] = {
             "关于节后返昆人员疫情防控工作实施意见",
             "Kunshan epidemic command notice [2020] No. 10",
             straight_items=True,
+            title_en="Implementing opinions on epidemic prevention for people returning to Kunshan after the "
+            "Spring Festival",
         ),
         Document(
             "JS125",
@@ -81,6 +89,8 @@ DOCUMENTS: dict[str, Document] = {
             "转发国务院联防联控机制综合组关于防漏洞补短板做好常态化新冠肺炎疫情防控工作的通知",
             "Jiangsu provincial government office telegram [2020] No. 125",
             straight_items=False,
+            title_en="Forwarding the State Council joint mechanism's notice on closing gaps in routine COVID-19 "
+            "prevention and control",
         ),
         Document(
             "NA182",
@@ -88,6 +98,7 @@ DOCUMENTS: dict[str, Document] = {
             "关于防漏洞补短板做好常态化新冠肺炎疫情防控工作的通知",
             "State Council joint prevention mechanism notice [2020] No. 182",
             straight_items=False,
+            title_en="Notice on closing gaps and shortfalls in routine COVID-19 prevention and control",
         ),
         Document(
             "JX57",
@@ -95,6 +106,7 @@ DOCUMENTS: dict[str, Document] = {
             "关于精准推进新冠肺炎疫情常态化防控工作的意见",
             "Jiangxi COVID-19 command telegram [2020] No. 57",
             straight_items=False,
+            title_en="Opinions on precise routine prevention and control of COVID-19",
         ),
         Document(
             "XC",
@@ -102,6 +114,7 @@ DOCUMENTS: dict[str, Document] = {
             "许昌市新型冠状病毒感染的肺炎疫情防控指挥部办公室文件（节选）",
             "Xuchang epidemic command office notice of 7 May 2020",
             straight_items=False,
+            title_en="Document of the Xuchang epidemic command office (excerpt)",
             name_zh="许昌市疫情防控指挥部办公室2020年5月7日文件",
         ),
     )
@@ -154,7 +167,9 @@ def clauses_words(clauses: Iterable[str], lang: str = "zh-hans") -> list[tuple[s
         except UnknownClause:
             groups.setdefault(clause, (clause, "", []))
             continue
-        name, title, articles = groups.setdefault(document.prefix, (document.name(lang), document.title, []))
+        name, title, articles = groups.setdefault(
+            document.prefix, (document.name(lang), document.title_for(lang), [])
+        )
         words = article(clause, lang)
         if words not in articles:
             articles.append(words)

@@ -121,6 +121,7 @@ def hold(colour, held: list):
 
 def _build(base, value: str, holding: list):
     # engine imports this module; the Colour it returns is the engine's own type
+    from .clause_words import clauses_text
     from .engine import Colour, measure_label, state_label
 
     by_rule: dict[str, list] = {}
@@ -134,7 +135,8 @@ def _build(base, value: str, holding: list):
         rule = entries[0][0]
         if rule_id not in rules:
             rules.append(rule_id)
-        own_zh, own_en = "、".join(rule.requirements), ", ".join(rule.requirements)
+        # the clauses are the colour's requirements, shown in words beside the reasons (never the
+        # IDs in the text a person reads); an exception names its clause in words
         zh, en = [], []
         for _, spec, measure in entries:
             requirements.extend(c for c in (*rule.requirements, *spec.floor_clauses) if c not in requirements)
@@ -145,15 +147,15 @@ def _build(base, value: str, holding: list):
                 label_en += f" ({state_label('unscheduled', 'en')})"
             if spec.floor_clauses:
                 zh.append(
-                    f"{label_zh}（{own_zh}），按{'、'.join(spec.floor_clauses)}{word_zh}期间为{colour_zh}"
+                    f"{label_zh}，按{clauses_text(spec.floor_clauses, 'zh-hans')}{word_zh}期间为{colour_zh}"
                 )
                 en.append(
-                    f"{label_en} ({own_en}): a {colour_en} while {word_en} runs, "
-                    f"under {', '.join(spec.floor_clauses)}"
+                    f"{label_en}: a {colour_en} while {word_en} runs, "
+                    f"under {clauses_text(spec.floor_clauses, 'en')}"
                 )
             else:
-                zh.append(f"{label_zh}（{own_zh}），{word_zh}期间为{colour_zh}")
-                en.append(f"{label_en} ({own_en}): a {colour_en} while {word_en} runs")
+                zh.append(f"{label_zh}，{word_zh}期间为{colour_zh}")
+                en.append(f"{label_en}: a {colour_en} while {word_en} runs")
         reasons.append(
             types.MappingProxyType(
                 {

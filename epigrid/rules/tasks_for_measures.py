@@ -20,11 +20,16 @@ def default_opened(records: list, actor, at: datetime) -> None:
         measure = rec.as_measure()
         name = getattr(rec.person, "name", "") if hasattr(rec, "person") else ""
         clause = ", ".join(rec.requirements)
+        late_zh = late_en = ""
+        if measure.kind == "test" and measure.end is not None and measure.end < at:
+            # the test's own time limit passed before the task existed (a late declaration):
+            # the task still gives its worker time to act, and says the limit is behind them
+            late_zh, late_en = "（已过检测时限，请尽快安排）", " (past the test's time limit: arrange it at once)"
         specs.append(
             TaskSpec(
                 kind=f"measure_{rec.kind}",
-                title_zh=f"{name}：{measure_label(measure, 'zh-hans')}",
-                title_en=f"{name}: {measure_label(measure, 'en')}",
+                title_zh=f"{name}：{measure_label(measure, 'zh-hans')}{late_zh}",
+                title_en=f"{name}: {measure_label(measure, 'en')}{late_en}",
                 detail_zh=f"{rec.reason_zh}（{clause}）",
                 detail_en=f"{rec.reason_en} ({clause})",
                 division_code=rec.division_code,

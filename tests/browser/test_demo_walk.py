@@ -31,8 +31,9 @@ ON_PHONES = {"grid", "checkpoint", "sampling"}
 ALLOWED = [
     (
         r"^/testing/lab/$",
-        {"test", "result"},
-        "the column names of the results file, written in the file as the page says",
+        {"test", "result", "nucleic_acid", "serology_igm", "serology_igg", "negative", "positive"},
+        "the column names of the results file, and the spellings of tests and results a file may "
+        "carry (a laboratory system's export writes the codes), listed beside their labels",
     ),
     (
         r"^/regions/risk-areas/import/$",

@@ -58,8 +58,10 @@ def test_it_shows_red_with_the_isolation_as_reason_on_the_persons_own_code_page(
     assert 'data-colour="red"' in page and "红码" in page
     assert "可正常通行" not in page and 'data-colour="green"' not in page
     reasons = page[page.index('id="reasons"') :]
-    assert "KS10-3/key-area-returnee" in reasons and "隔离期间为红码" in reasons
-    assert "居家隔离或集中隔离" in reasons and "KS10-3" in reasons
+    assert "隔离期间为红码" in reasons and "居家隔离或集中隔离" in reasons
+    # the clause in words for the person, never the rule's or the clause's ID (issue 10.13)
+    assert "昆防指〔2020〕10号 第三条" in reasons
+    assert "KS10-3" not in reasons
     # it clears when the fourteen days of isolation end, and says so
     assert "隔离结束" in reasons and "2020-04-24 09:00" in reasons
     # what to do: the red advice, and the isolation among the measures in force

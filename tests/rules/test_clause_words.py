@@ -4,7 +4,14 @@ page: the document's number and the article as the document numbers it (JS79-13 
 
 import pytest
 
-from epigrid.rules.clause_words import DOCUMENTS, UnknownClause, article, clause_words, clauses_text
+from epigrid.rules.clause_words import (
+    DOCUMENTS,
+    UnknownClause,
+    article,
+    clause_words,
+    clauses_text,
+    clauses_words,
+)
 from epigrid.rules.clauses import KNOWN_CLAUSES
 from epigrid.rules.packs import default_library
 
@@ -165,3 +172,14 @@ def test_the_documents_are_those_the_packs_cite_as_their_source():
             assert pack.source.get("number", "") == document.number, pack.id
             checked.add(prefix)
     assert checked == {"JS79", "KS10", "NA182", "JX57", "XC"}
+
+
+def test_an_english_page_names_each_document_by_an_english_title():
+    """The hover text of a clause is the document's title in the page's language: an English
+    page shows no Chinese title (issue 10.17, English complete)."""
+    for document in DOCUMENTS.values():
+        assert document.title_for("zh-hans") == document.title
+        english = document.title_for("en")
+        assert english and english.isascii(), document.prefix
+    [(_name, title, _articles)] = clauses_words(["NA182-2.5.1"], "en")
+    assert title == "Notice on closing gaps and shortfalls in routine COVID-19 prevention and control"

@@ -79,3 +79,23 @@ def test_the_migration_redates_open_tasks_opened_due_at_their_measures_start(
     audited = AuditEvent.objects.filter(object_type="task", via="migration")
     assert list(audited.values_list("object_id", "fields")) == [(str(quarantine.pk), ["due_at"])]
     assert Task.objects.get(pk=monitoring.pk).due_at == monitoring.due_at  # already right: untouched
+
+
+def test_it_says_when_a_tests_own_time_limit_passed_before_its_task_existed(
+    book, listing, make_person, cell, system
+):
+    """Declared two days late: the Wuhan tests (JS79-13) were due 12 hours after arrival. The task
+    still gives the grid worker their time to act, and its title says the test's limit is past,
+    so the page shows no due time in the past beside a deadline ahead without saying why."""
+    listing("420000", "key", date(2020, 1, 23), notice="key-area list")
+    now = timezone.now()
+    late = book.arrival(make_person(cell.code, name="韩梅梅"), at=now - timedelta(days=2), origin="420102")
+    on_time = book.arrival(make_person(cell.code, name="李雷"), at=now - timedelta(hours=1), origin="420102")
+
+    services.reassess_many([late.pk, on_time.pk], actor=system, at=now, cause="declaration")
+
+    late_task = Task.objects.get(person=late, kind="measure_test")
+    assert late_task.due_at > now
+    assert "已过检测时限" in late_task.title_zh and "past the test's time limit" in late_task.title_en
+    on_time_task = Task.objects.get(person=on_time, kind="measure_test")
+    assert "检测时限" not in on_time_task.title_zh and "time limit" not in on_time_task.title_en
