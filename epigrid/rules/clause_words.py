@@ -71,8 +71,8 @@ DOCUMENTS: dict[str, Document] = {
             "关于转发省卫生健康委省公安厅省工业和信息化厅做好离鄂离汉来苏人员健康管理和服务意见的通知",
             "Jiangsu epidemic prevention office notice [2020] No. 79",
             straight_items=True,
-            title_en="Forwarding the opinions on health management and services for people arriving in Jiangsu "
-            "from Hubei and Wuhan",
+            title_en="Forwarding the opinions on health management and services for people arriving "
+            "in Jiangsu from Hubei and Wuhan",
         ),
         Document(
             "KS10",
@@ -89,8 +89,8 @@ DOCUMENTS: dict[str, Document] = {
             "转发国务院联防联控机制综合组关于防漏洞补短板做好常态化新冠肺炎疫情防控工作的通知",
             "Jiangsu provincial government office telegram [2020] No. 125",
             straight_items=False,
-            title_en="Forwarding the State Council joint mechanism's notice on closing gaps in routine COVID-19 "
-            "prevention and control",
+            title_en="Forwarding the State Council joint mechanism's notice on closing gaps in routine "
+            "COVID-19 prevention and control",
         ),
         Document(
             "NA182",

@@ -24,7 +24,8 @@ def default_opened(records: list, actor, at: datetime) -> None:
         if measure.kind == "test" and measure.end is not None and measure.end < at:
             # the test's own time limit passed before the task existed (a late declaration):
             # the task still gives its worker time to act, and says the limit is behind them
-            late_zh, late_en = "（已过检测时限，请尽快安排）", " (past the test's time limit: arrange it at once)"
+            late_zh = "（已过检测时限，请尽快安排）"
+            late_en = " (past the test's time limit: arrange it at once)"
         specs.append(
             TaskSpec(
                 kind=f"measure_{rec.kind}",
