@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from epigrid.accounts.models import AuditEvent
+from epigrid.accounts.models import AuditEvent, AuditRow
 
 
 @dataclass(frozen=True)
@@ -93,34 +93,20 @@ def record_many(
     user_id = user.pk if user else None
     insert_rows(
         AuditEvent,
-        [
-            "at",
-            "actor",
-            "actor_username",
-            "actor_role",
-            "via",
-            "ip",
-            "action",
-            "object_type",
-            "object_id",
-            "division_code",
-            "fields",
-            "note",
-        ],
         (
-            (
-                now,
-                user_id,
-                username,
-                role,
-                actor.via,
-                actor.ip,
-                action,
-                object_type,
-                str(object_id),
-                division_code,
-                list(fields),
-                note,
+            AuditRow(
+                at=now,
+                action=action,
+                object_type=object_type,
+                object_id=str(object_id),
+                division_code=division_code,
+                fields=list(fields),
+                note=note,
+                actor=user_id,
+                actor_username=username,
+                actor_role=role,
+                via=actor.via,
+                ip=actor.ip,
             )
             for object_id, division_code in rows
         ),

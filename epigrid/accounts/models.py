@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -165,3 +167,20 @@ class AuditEvent(models.Model):
         from epigrid.accounts.audit_labels import note_label
 
         return note_label(self.note)
+
+
+class AuditRow(NamedTuple):
+    """An AuditEvent as `lib.bulk.insert_rows` writes it (`audit.record_many`)."""
+
+    at: datetime
+    action: str
+    object_type: str
+    object_id: str
+    division_code: str = ""
+    fields: tuple | list = ()  # the names of the fields touched, stored as a JSON list
+    note: str = ""
+    actor: int | None = None  # the user's id
+    actor_username: str = ""
+    actor_role: str = ""
+    via: str = ""
+    ip: str | None = None

@@ -1,10 +1,17 @@
-"""Set-based inserts for the heavy paths (simulation, imports, scans, results).
+"""Set-based inserts and updates for the heavy paths (simulation, imports, scans, results).
 
 PostgreSQL gets COPY FROM STDIN, the fastest way in; SQLite gets one prepared INSERT run with
-executemany. Callers pass plain Python values in model-field order and wrap the call in the
-transaction that makes a batch land whole or not at all.
+executemany. Rows are typed: each model that is written in bulk has a row type next to it, a
+`typing.NamedTuple` whose fields are the model's field names (`tasks.models.TaskRow`), built
+with named values (`TaskRow(id=..., kind=..., ...)`, defaults for the rest). A NamedTuple is a
+tuple, so COPY takes it as it is: naming the fields costs nothing per row. Callers wrap the
+call in the transaction that makes a batch land whole or not at all.
+
+    insert_rows(Task, [TaskRow(...), ...])
+    update_rows(PersonRuleState, [StateReview(person=..., next_review_at=...), ...], key="person")
 """
 
+import itertools
 import json
 from collections.abc import Iterable, Sequence
 
@@ -102,9 +109,43 @@ def _converters(model: type[models.Model], fields: Sequence[str], connection):
     return convert
 
 
-def insert_rows(
-    model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence], using: str = "default"
-) -> int:
+def _fields_of(model: type[models.Model], row_type: type) -> list[str]:
+    """The model fields a row type names, checked once per call: a row type that names a field
+    the model lacks is a programming error, found on the first batch, not a silent NULL."""
+    fields = list(getattr(row_type, "_fields", ()))
+    if not fields:
+        raise TypeError(f"{row_type.__name__} is not a row type (a NamedTuple of {model.__name__}'s fields)")
+    known = {f.name for f in model._meta.get_fields()} | {
+        f.attname for f in model._meta.concrete_fields if f.attname
+    }
+    unknown = [name for name in fields if name not in known]
+    if unknown:
+        raise TypeError(f"{row_type.__name__} names fields {model.__name__} does not have: {unknown}")
+    return fields
+
+
+def _typed(model, rows: Iterable) -> tuple[list[str], Iterable]:
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return [], ()
+    return _fields_of(model, type(first)), itertools.chain((first,), rows)
+
+
+def insert_rows(model: type[models.Model], rows, *legacy, using: str = "default") -> int:
+    """Insert typed rows (see the module docstring); returns how many."""
+    if legacy:
+        # the positional form (a list of field names, then tuples in that order) while the
+        # callers move to row types
+        fields, rows = list(rows), legacy[0]
+    else:
+        fields, rows = _typed(model, rows)
+        if not fields:
+            return 0
+    return _insert(model, fields, rows, using)
+
+
+def _insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence], using: str) -> int:
     connection = connections[using]
     meta = model._meta
     quote = connection.ops.quote_name
@@ -143,10 +184,32 @@ def insert_rows(
 SQLITE_VARIABLES = 30_000
 
 
-def update_rows(model, key: str, columns: list[str], rows: list[tuple], using: str = "default") -> None:
-    """UPDATE many rows by key in one statement per batch: `rows` are (key, *values)."""
+def update_rows(model, *args, key: str | None = None, using: str = "default") -> None:
+    """UPDATE many rows by `key` in one statement per batch: `update_rows(model, rows, key=...)`
+    with typed rows naming the key and the columns to set."""
+    if key is None:
+        # the positional form (key, columns, then (key, *values) tuples) while callers move
+        key, columns, rows = args
+        rows = list(rows)
+    else:
+        (typed,) = args
+        fields, rows = _typed(model, typed)
+        if not fields:
+            return
+        if key not in fields:
+            raise TypeError(f"the rows name no {key!r} to update {model.__name__} by")
+        rows = list(rows)
+        if fields[0] != key:
+            at = fields.index(key)
+            rows = [(row[at], *row[:at], *row[at + 1 :]) for row in rows]
+            fields = [key, *fields[:at], *fields[at + 1 :]]
+        columns = fields[1:]
     if not rows:
         return
+    _update(model, key, columns, rows, using)
+
+
+def _update(model, key: str, columns: list[str], rows: list[tuple], using: str) -> None:
     connection = connections[using]
     meta = model._meta
     quote = connection.ops.quote_name

@@ -4,6 +4,7 @@ text in any script), on both databases."""
 
 import json
 from datetime import UTC, datetime, timedelta, timezone
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,7 +12,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from epigrid.accounts.models import AuditEvent
+from epigrid.accounts.models import AuditEvent, AuditRow
 from epigrid.lib.bulk import insert_rows, update_rows
 from epigrid.tasks.models import Task
 
@@ -136,3 +137,58 @@ def test_it_finds_json_keys_beyond_ascii_in_rows_it_wrote(db, key):
         AuditEvent, FIELDS, [(datetime.now(UTC), "import", "k", "bulk", "", [{key: 1}], "", "", "", "")]
     )
     assert AuditEvent.objects.filter(object_type="k", **{"fields__0__has_key": key}).exists()
+
+
+# --- typed rows -------------------------------------------------------------------------------
+
+
+class _TaskDue(NamedTuple):
+    due_at: datetime | None
+    id: object  # the key need not come first
+
+
+def test_it_inserts_typed_rows_by_their_field_names(db):
+    at = datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI)
+    with transaction.atomic():
+        count = insert_rows(
+            AuditEvent,
+            [
+                AuditRow(at=at, action="import", object_type="bench", object_id=str(i), note="n")
+                for i in range(3)
+            ],
+        )
+    assert count == 3
+    stored = AuditEvent.objects.filter(object_type="bench").order_by("object_id")
+    assert [(e.object_id, e.at, e.fields, e.division_code, e.actor_id) for e in stored] == [
+        (str(i), at, [], "", None) for i in range(3)
+    ]
+
+
+def test_it_refuses_a_row_type_naming_a_field_the_model_lacks(db):
+    class Wrong(NamedTuple):
+        at: datetime
+        colour: str
+
+    with pytest.raises(TypeError, match="colour"):
+        insert_rows(AuditEvent, [Wrong(datetime.now(UTC), "red")])
+    with pytest.raises(TypeError, match="not a row type"):
+        insert_rows(AuditEvent, [("x", "y")])
+    assert insert_rows(AuditEvent, []) == 0
+
+
+def test_it_updates_typed_rows_by_a_key_named_anywhere(db, system):
+    from epigrid.tasks.services import TaskSpec, open_task
+
+    tasks = [
+        open_task(
+            actor=system,
+            spec=TaskSpec(kind="k", title_zh="t", title_en="t", division_code="3205", assignee="cdc"),
+        )
+        for _ in range(2)
+    ]
+    due = datetime(2030, 1, 1, 8, 0, tzinfo=UTC)
+    with transaction.atomic():
+        update_rows(
+            Task, [_TaskDue(due_at=due, id=tasks[0].pk), _TaskDue(due_at=None, id=tasks[1].pk)], key="id"
+        )
+    assert [Task.objects.get(pk=t.pk).due_at for t in tasks] == [due, None]
