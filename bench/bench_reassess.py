@@ -98,11 +98,11 @@ def run(args) -> None:
     from epigrid.accounts.audit import Actor
     from epigrid.demo.services import build_city, simulate
     from epigrid.lib.bulk import insert_rows
+    from epigrid.lib.chinatime import CHINA_TZ
     from epigrid.people.models import Person
     from epigrid.regions import risk
     from epigrid.rules import bulk, services
     from epigrid.rules.engine import evaluate
-    from epigrid.rules.facts import CHINA_TZ
     from epigrid.rules.models import PersonRuleState
 
     def log(message: str) -> None:

@@ -16,6 +16,7 @@ import statistics
 import time
 from datetime import date, datetime, timedelta
 
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules import (
     Arrival,
     CaseStatus,
@@ -33,7 +34,6 @@ from epigrid.rules import (
     evaluate,
     packs_in_force,
 )
-from epigrid.rules.facts import CHINA_TZ
 from epigrid.rules.packs import PACKS_DIR
 
 AT = datetime(2020, 6, 20, 10, tzinfo=CHINA_TZ)

@@ -25,6 +25,12 @@ class Actor:
         return cls(user=user, via=via, ip=client_ip(request))
 
     @classmethod
+    def from_api(cls, request) -> "Actor":
+        """Who calls the API: the signed-in user or the token's, via `api` (or what the token's
+        authentication named, e.g. a checkpoint's scanner)."""
+        return cls.from_request(request, via=getattr(request, "epigrid_via", "api"))
+
+    @classmethod
     def system(cls, via: str = "cli") -> "Actor":
         return cls(user=None, via=via)
 

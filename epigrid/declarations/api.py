@@ -43,10 +43,6 @@ PLACE = r"^([A-Za-z]{2}|\d{2}|\d{4}|\d{6}|\d{9}|\d{12}|\d{15})?$"
 Symptom = Literal[tuple(sorted(rf.SYMPTOMS))]  # type: ignore[valid-type]
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 # --- schemas ----------------------------------------------------------------------------------
 
 
@@ -313,11 +309,13 @@ def declare(request, payload: DeclarationIn):
         person = get_visible_or_404(
             request.auth, Person.objects.filter(status=PersonStatus.ACTIVE), pk=payload.person_id
         )
-        declaration = services.declare(actor=actor(request), person=person, data=data, channel=Channel.API)
+        declaration = services.declare(
+            actor=Actor.from_api(request), person=person, data=data, channel=Channel.API
+        )
     elif payload.person is not None:
         p = payload.person
         declaration = services.declare_for_new_person(
-            actor=actor(request),
+            actor=Actor.from_api(request),
             person_data=services.IdentityInput(
                 doc_type=p.doc_type, id_number=p.id_number, name=p.name, phone=p.phone
             ),
@@ -370,7 +368,7 @@ def get_declaration(request, declaration_id: UUID):
 @requires(Perm.DECLARATIONS_EDIT)
 def withdraw(request, declaration_id: UUID, payload: WithdrawIn):
     declaration = get_visible_or_404(request.auth, Declaration.objects.all(), pk=declaration_id)
-    services.withdraw(actor=actor(request), declaration=declaration, reason=payload.reason)
+    services.withdraw(actor=Actor.from_api(request), declaration=declaration, reason=payload.reason)
     withdrawn = Declaration.objects.select_related("person").prefetch_related("stops").get(pk=declaration.pk)
     return _with_persons(request, [withdrawn])[0]
 
@@ -391,7 +389,7 @@ def upload_list(
     if file.size is not None and file.size > pushed.MAX_BYTES:
         raise DomainError("file_too_large", _("The file is larger than 64 MB; split the list."), "file")
     result = pushed.upload(
-        actor=actor(request), name=name, source=source, file_name=file.name or "", data=file.read()
+        actor=Actor.from_api(request), name=name, source=source, file_name=file.name or "", data=file.read()
     )
     return Status(201, result)
 
@@ -432,7 +430,7 @@ def list_errors(request, list_id: UUID, limit: int = Query(200, ge=1, le=5000)):
 def commit_list(request, list_id: UUID, payload: CommitIn):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
     result = pushed.request_commit(
-        actor=actor(request),
+        actor=Actor.from_api(request),
         pushed=pushed_list,
         skip_invalid=payload.skip_invalid,
         due_hours=payload.due_hours,
@@ -449,7 +447,7 @@ def commit_list(request, list_id: UUID, payload: CommitIn):
 @requires(Perm.PUSHED_LISTS)
 def resume_list(request, list_id: UUID):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
-    return Status(202, jobs.resume_commit(actor=actor(request), pushed=pushed_list))
+    return Status(202, jobs.resume_commit(actor=Actor.from_api(request), pushed=pushed_list))
 
 
 @router.get(
@@ -460,7 +458,10 @@ def list_feedback(request, list_id: UUID):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
     pushed.write_feedback(
-        actor=actor(request), pushed=pushed_list, fileobj=handle, language=get_language() or "zh-hans"
+        actor=Actor.from_api(request),
+        pushed=pushed_list,
+        fileobj=handle,
+        language=get_language() or "zh-hans",
     )
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=f"feedback-{pushed_list.pk}.xlsx")
@@ -501,7 +502,7 @@ def complete_verification(request, task_id: UUID, payload: VerificationCompleteI
     if task.status != VerificationStatus.OPEN:
         raise Conflict("task_closed", _("This check was already recorded."))
     done = services.complete_verification(
-        actor=actor(request),
+        actor=Actor.from_api(request),
         task=task,
         outcome=payload.outcome,
         notes=payload.notes,

@@ -21,6 +21,7 @@ from functools import lru_cache
 import iso3166
 from django.utils.translation import gettext as _
 
+from epigrid.lib.countries import is_country
 from epigrid.lib.errors import DomainError
 
 # Common places abroad by their Chinese names, as people write them in forms and operators in
@@ -114,7 +115,6 @@ _OUTSIDE_MAINLAND_NAMES = {
 # user-assigned code that the iso3166 package carries)
 _NOT_IN_COUNTRY_LIST = {"CN", "HK", "MO", "TW", "XK"}
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 _CODE = re.compile(r"^\d+$")
 _SPACES = re.compile(r"[\s\u3000,，、;；/\\|]+")
 # suffixes dropped to form the short name people write (`湖北` for 湖北省), longest first
@@ -159,10 +159,6 @@ def _scope(code: str) -> str:
     if len(code) == 6 and code.endswith("00"):
         return code[:4]
     return code
-
-
-def is_country(code: str) -> bool:
-    return bool(_COUNTRY.match(code or "")) and code in iso3166.countries_by_alpha2 and code != "CN"
 
 
 def is_abroad(code: str) -> bool:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.declarations.places import LocalIndex, PlaceError, PlaceIndex
 from epigrid.lib import identity
-from epigrid.rules.facts import CHINA_TZ
+from epigrid.lib.chinatime import CHINA_TZ
 
 MAX_ROWS = 300_000  # the last row of a list (`lib.tables` refuses a file reaching further)
 MAX_CELL = 2000

@@ -41,10 +41,6 @@ router = Router(tags=["healthcode"])
 JSON = "application/json; charset=utf-8"
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 def requires_any(*perms: str):
     """Like `requires`, but one of the permissions is enough (scanning staff or staff who may
     view codes)."""
@@ -191,7 +187,7 @@ class CodeInfoOut(Schema):
 @requires(Perm.HEALTHCODE_VIEW)
 def person_code(request, person_id: UUID):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
-    code = services.ensure_code(person, actor=actor(request))
+    code = services.ensure_code(person, actor=Actor.from_api(request))
     open_correction = (
         CorrectionRequest.objects.filter(person=person, status=CorrectionStatus.OPEN)
         .values_list("pk", flat=True)
@@ -228,12 +224,12 @@ class TokenOut(Schema):
 @requires(Perm.HEALTHCODE_VIEW)
 def generate_code(request, person_id: UUID):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
-    code = services.ensure_code(person, actor=actor(request))
+    code = services.ensure_code(person, actor=Actor.from_api(request))
     issued = services.issue_token(code)
     with transaction.atomic():
         # a code shown to staff instead of the person: who asked for it is on record
         record(
-            actor(request),
+            Actor.from_api(request),
             "create",
             object_type="health_code_token",
             object_id=person.pk,
@@ -287,7 +283,7 @@ class CorrectionOut(Schema):
 def file_correction(request, person_id: UUID, payload: CorrectionIn):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
     item = services.request_correction(
-        actor=actor(request), person=person, text=payload.text, contact=payload.contact, via="staff"
+        actor=Actor.from_api(request), person=person, text=payload.text, contact=payload.contact, via="staff"
     )
     return Status(201, item)
 
@@ -313,7 +309,7 @@ class ContactOut(Schema):
 @requires(Perm.HEALTHCODE_REVIEW)
 def reveal_correction_contact(request, request_id: UUID):
     item = get_visible_or_404(request.auth, CorrectionRequest.objects.all(), pk=request_id)
-    return {"contact": reveal_contact(actor=actor(request), request=item)}
+    return {"contact": reveal_contact(actor=Actor.from_api(request), request=item)}
 
 
 class DecisionIn(Schema):
@@ -328,5 +324,9 @@ class DecisionIn(Schema):
 def decide_correction(request, request_id: UUID, payload: DecisionIn):
     item = get_visible_or_404(request.auth, CorrectionRequest.objects.all(), pk=request_id)
     return services.decide_correction(
-        actor=actor(request), request=item, outcome=payload.outcome, notes=payload.notes, at=timezone.now()
+        actor=Actor.from_api(request),
+        request=item,
+        outcome=payload.outcome,
+        notes=payload.notes,
+        at=timezone.now(),
     )

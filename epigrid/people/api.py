@@ -16,10 +16,6 @@ from epigrid.people.models import DocumentType, Person
 router = Router(tags=["persons"])
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 class PersonOut(Schema):
     id: UUID
     name: str
@@ -116,7 +112,9 @@ def list_persons(
 @router.post("", response={201: PersonOut}, summary="Register a person")
 @requires(Perm.PEOPLE_EDIT)
 def create_person(request, payload: PersonIn):
-    person = services.register_person(actor=actor(request), data=services.PersonInput(**payload.dict()))
+    person = services.register_person(
+        actor=Actor.from_api(request), data=services.PersonInput(**payload.dict())
+    )
     return Status(201, person)
 
 
@@ -134,7 +132,7 @@ def merge(request, payload: MergeIn):
     survivor = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.survivor)
     merged = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.merged)
     trace = services.merge_persons(
-        actor=actor(request), survivor=survivor, merged=merged, reason=payload.reason
+        actor=Actor.from_api(request), survivor=survivor, merged=merged, reason=payload.reason
     )
     return {
         "id": trace.pk,
@@ -156,7 +154,7 @@ def get_person(request, person_id: UUID):
 def patch_person(request, person_id: UUID, payload: PersonPatch):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
     changes = services.PersonChanges(**payload.dict(exclude_unset=True))
-    return services.update_person(actor=actor(request), person=person, changes=changes)
+    return services.update_person(actor=Actor.from_api(request), person=person, changes=changes)
 
 
 @router.post("/{uuid:person_id}/reveal", response=RevealOut, summary="Reveal an identifier (audited)")
@@ -164,6 +162,6 @@ def patch_person(request, person_id: UUID, payload: PersonPatch):
 def reveal(request, person_id: UUID, payload: RevealIn):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
     value = services.reveal(
-        actor=actor(request), person=person, field_name=payload.field, purpose=payload.purpose
+        actor=Actor.from_api(request), person=person, field_name=payload.field, purpose=payload.purpose
     )
     return {"field": payload.field, "value": value}

@@ -23,10 +23,6 @@ router = Router(tags=["risk areas"])
 PUBLIC_RATE = [AnonRateThrottle("120/m")]
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 class RiskAreaOut(Schema):
     id: UUID
     area: str
@@ -144,7 +140,7 @@ def area_history(request, area: str):
 @router.post("", response={201: RiskAreaOut}, summary="Draft a new listing")
 @requires(Perm.RISK_EDIT)
 def create_draft(request, payload: RiskAreaIn):
-    row = risk.create_draft(actor=actor(request), data=payload.input())
+    row = risk.create_draft(actor=Actor.from_api(request), data=payload.input())
     return Status(201, _out([row])[0])
 
 
@@ -161,7 +157,7 @@ def edit_listing(request, row_id: UUID, payload: RiskAreaIn):
     ).first()
     if row is None:
         raise Http404
-    draft = risk.edit_listing(actor=actor(request), row=row, data=payload.input())
+    draft = risk.edit_listing(actor=Actor.from_api(request), row=row, data=payload.input())
     return _out([draft])[0]
 
 
@@ -171,7 +167,7 @@ def discard_draft(request, row_id: UUID):
     row = risk_scope.reachable(request.auth, RiskArea.objects.filter(pk=row_id)).first()
     if row is None:
         raise Http404
-    return _out([risk.discard_draft(actor=actor(request), draft=row)])[0]
+    return _out([risk.discard_draft(actor=Actor.from_api(request), draft=row)])[0]
 
 
 @router.post(
@@ -182,7 +178,7 @@ def import_file(request, file: UploadedFile = File(...), commit: bool = False): 
     parsed = risk.parse_import(file.name or "", file.read(risk.MAX_IMPORT_BYTES + 1), user=request.auth)
     created = []
     if commit and parsed.ok:
-        created = [r.pk for r in risk.commit_import(actor=actor(request), rows=parsed.payload())]
+        created = [r.pk for r in risk.commit_import(actor=Actor.from_api(request), rows=parsed.payload())]
     return {
         "ok": parsed.ok,
         "committed": bool(commit and parsed.ok),

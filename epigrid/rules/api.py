@@ -25,10 +25,6 @@ router = Router(tags=["rules"])
 router.add_router("/risk-areas", risk_router)
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 class RunOut(Schema):
     id: UUID
     kind: str
@@ -97,7 +93,9 @@ class RiskChangeIn(Schema):
 )
 @requires(Perm.RULES_PUBLISH)
 def preview_risk_change(request, payload: RiskChangeIn):
-    run = bulk.preview_risk_change(actor=actor(request), publish=payload.publish, withdraw=payload.withdraw)
+    run = bulk.preview_risk_change(
+        actor=Actor.from_api(request), publish=payload.publish, withdraw=payload.withdraw
+    )
     return Status(202, _run_out(request, run))
 
 
@@ -116,7 +114,7 @@ def preview_reassessment(request, payload: ReassessIn):
     if not scope_of(request.auth).covers_division(payload.division):
         raise Http404
     run = bulk.preview_reassessment(
-        actor=actor(request), division=payload.division, pack_yaml=payload.pack_yaml
+        actor=Actor.from_api(request), division=payload.division, pack_yaml=payload.pack_yaml
     )
     return Status(202, _run_out(request, run))
 
@@ -136,9 +134,9 @@ def get_run(request, run_id: UUID):
 def publish_run(request, run_id: UUID):
     preview = _run_or_404(request, run_id)
     if preview.cause == bulk.RISK_CHANGE:
-        run = bulk.publish_risk_change(actor=actor(request), preview=preview)
+        run = bulk.publish_risk_change(actor=Actor.from_api(request), preview=preview)
     else:
-        run = bulk.publish_reassessment(actor=actor(request), preview=preview)
+        run = bulk.publish_reassessment(actor=Actor.from_api(request), preview=preview)
     return Status(202, _run_out(request, run))
 
 
@@ -149,7 +147,7 @@ def publish_run(request, run_id: UUID):
 )
 @requires(Perm.RULES_PUBLISH)
 def resume_run(request, run_id: UUID):
-    run = rule_jobs.resume_run(actor=actor(request), run=_run_or_404(request, run_id))
+    run = rule_jobs.resume_run(actor=Actor.from_api(request), run=_run_or_404(request, run_id))
     return Status(202, _run_out(request, run))
 
 

@@ -29,9 +29,11 @@ from datetime import date, datetime, timedelta
 
 import orjson
 
+from epigrid.lib.chinatime import CHINA_TZ, start_of_day
+
 from .colour_floor import COLOUR_SEVERITY, RUNNING_STATES, hold
 from .conditions import TEST_FAMILIES, Ctx
-from .facts import CHINA_TZ, Facts, start_of_day
+from .facts import Facts
 from .packs import MeasureSpec, Pack, Rule, RuleSet, packs_in_force, rule_set
 
 # States after which a measure asks nothing more of anyone.

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from django.utils import translation
 
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules import engine
-from epigrid.rules.facts import CHINA_TZ
 from epigrid.rules.models import CAUSE_LABELS, DecisionRecord, MeasureRecord, MeasureStatus, PersonRuleState
 from epigrid.rules.services import OPEN_STATES
 

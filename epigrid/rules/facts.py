@@ -25,11 +25,9 @@ import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact for every
-# date the rules deal with and needs no tz database on the machine.
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+from epigrid.lib.chinatime import CHINA_TZ, local_date, start_of_day  # noqa: F401 (the engine's names)
 
 TEST_KINDS = frozenset({"nucleic_acid", "serology_igm", "serology_igg", "rapid_antigen"})
 TEST_RESULTS = frozenset({"negative", "positive", "pending"})
@@ -86,10 +84,6 @@ _COUNTRY = re.compile(r"^[A-Z]{2}$")
 _DIVISION = re.compile(r"^(\d{2}|\d{4}|\d{6}|\d{9}|\d{12})$")
 
 
-def is_country(code: str) -> bool:
-    return bool(_COUNTRY.match(code))
-
-
 def is_place(code: str) -> bool:
     """A GB/T 2260 code of any level, or an ISO country code."""
     return bool(_DIVISION.match(code) or _COUNTRY.match(code))
@@ -120,14 +114,6 @@ def division_prefix(code: str) -> str:
 def within(code: str, area: str) -> bool:
     """Whether place `code` lies inside `area` (both division codes, or both country codes)."""
     return division_prefix(code).startswith(division_prefix(area))
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TZ).date()
-
-
-def start_of_day(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA_TZ)
 
 
 def _aware(name: str, value: datetime | None) -> None:

@@ -32,6 +32,8 @@ from pathlib import Path
 
 import yaml
 
+from epigrid.lib.chinatime import local_date
+
 from .clauses import KNOWN_CLAUSES
 from .colour_floor import compile_floor
 from .conditions import (
@@ -42,7 +44,7 @@ from .conditions import (
     checked_choices,
     compile_condition,
 )
-from .facts import CODE_COLOURS, QUARANTINE_KINDS, division_prefix, local_date
+from .facts import CODE_COLOURS, QUARANTINE_KINDS, division_prefix
 
 PACKS_DIR = Path(__file__).parent / "packs"
 LANGUAGES = ("zh-hans", "en")

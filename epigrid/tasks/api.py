@@ -18,10 +18,6 @@ from epigrid.tasks.models import Task
 router = Router(tags=["tasks"])
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 class TaskOut(Schema):
     id: UUID
     kind: str
@@ -99,6 +95,6 @@ def get_task(request, task_id: UUID):
 def complete_task(request, task_id: UUID, payload: TaskCompleteIn):
     task = get_visible_or_404(request.auth, Task.objects.all(), pk=task_id)
     task = services.complete_task(
-        actor=actor(request), task=task, outcome=payload.outcome, notes=payload.notes
+        actor=Actor.from_api(request), task=task, outcome=payload.outcome, notes=payload.notes
     )
     return _out(task, request.LANGUAGE_CODE, timezone.now())

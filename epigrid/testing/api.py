@@ -45,10 +45,6 @@ PUBLIC_RATE = [AnonRateThrottle("120/m")]
 BARCODE_PATTERN = BARCODE.pattern
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 def _error(code: str, message: str, field: str | None = None, **extra) -> dict:
     return {"code": code, "message": message, "field": field, **extra}
 
@@ -137,7 +133,7 @@ class PointIn(Schema):
 @router.post("/points", response={201: PointOut}, summary="Add a sampling point")
 @requires(Perm.TESTING_MANAGE)
 def create_point(request, payload: PointIn):
-    point = services.save_point(actor=actor(request), data=services.PointInput(**payload.dict()))
+    point = services.save_point(actor=Actor.from_api(request), data=services.PointInput(**payload.dict()))
     return Status(201, _point_out(point))
 
 
@@ -213,7 +209,7 @@ class WalkInIn(Schema):
 def create_order(request, payload: WalkInIn):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
     order = services.walk_in_order(
-        actor=actor(request), person=person, test=payload.test, group=payload.group
+        actor=Actor.from_api(request), person=person, test=payload.test, group=payload.group
     )
     return Status(201, _order_out(order))
 
@@ -253,7 +249,9 @@ def _pool_out(pool: Pool) -> dict:
 @requires(Perm.SAMPLING_DO)
 def create_pool(request, payload: PoolIn):
     point = get_visible_or_404(request.auth, SamplingPoint.objects.all(), pk=payload.point_id)
-    pool = services.open_pool(actor=actor(request), point=point, barcode=payload.barcode, size=payload.size)
+    pool = services.open_pool(
+        actor=Actor.from_api(request), point=point, barcode=payload.barcode, size=payload.size
+    )
     return Status(201, _pool_out(pool))
 
 
@@ -261,7 +259,7 @@ def create_pool(request, payload: PoolIn):
 @requires(Perm.SAMPLING_DO)
 def seal_pool(request, barcode: str):
     pool = get_visible_or_404(request.auth, Pool.objects.all(), barcode=barcode[:40])
-    return _pool_out(services.seal_pool(actor=actor(request), pool=pool))
+    return _pool_out(services.seal_pool(actor=Actor.from_api(request), pool=pool))
 
 
 class SpecimenIn(Schema):
@@ -298,7 +296,7 @@ def create_specimen(request, payload: SpecimenIn):
         else None
     )
     sampled = services.take_specimen(
-        actor=actor(request),
+        actor=Actor.from_api(request),
         person=person,
         point=point,
         barcode=payload.barcode,
@@ -340,7 +338,7 @@ class ReceiveOut(Schema):
 @requires(Perm.LAB_RESULTS)
 def receive(request, payload: ReceiveIn):
     return services.receive(
-        actor=actor(request), user=request.auth, barcodes=[b[:40] for b in payload.barcodes]
+        actor=Actor.from_api(request), user=request.auth, barcodes=[b[:40] for b in payload.barcodes]
     )
 
 
@@ -412,7 +410,7 @@ def submit_results(request, payload: ResultsIn):
     if errors:
         return Status(422, invalid("rows_invalid", "Some rows are invalid; nothing was written.", errors))
     outcome = services.submit_results(
-        actor=actor(request), user=request.auth, rows=rows, dry_run=payload.dry_run
+        actor=Actor.from_api(request), user=request.auth, rows=rows, dry_run=payload.dry_run
     )
     if not outcome["accepted"]:
         return Status(
@@ -501,7 +499,7 @@ def create_external_result(request, payload: ExternalIn):
         issuer=payload.issuer,
         reference=payload.reference,
     )
-    result, created = services.record_external_result(actor=actor(request), person=person, data=data)
+    result, created = services.record_external_result(actor=Actor.from_api(request), person=person, data=data)
     out = {**{f: getattr(result, f) for f in ResultOut.model_fields if f != "pooled"}, "pooled": False}
     return Status(201 if created else 200, out)
 
@@ -530,7 +528,7 @@ def record_dcc(request, payload: DccIn):
         person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
     try:
         result, created = certificates.record_certificate(
-            actor=actor(request), user=request.auth, qr_text=payload.qr, person=person
+            actor=Actor.from_api(request), user=request.auth, qr_text=payload.qr, person=person
         )
     except Conflict as exc:
         return Status(
@@ -608,7 +606,9 @@ class SequencingOut(Schema):
 def create_sequencing(request, payload: SequencingIn):
     specimen = get_visible_or_404(request.auth, Specimen.objects.all(), barcode=payload.specimen_barcode)
     lab = get_visible_or_404(request.auth, Unit.objects.filter(kind=UnitKind.LAB), pk=payload.lab_id)
-    req = services.request_sequencing(actor=actor(request), specimen=specimen, lab=lab, notes=payload.notes)
+    req = services.request_sequencing(
+        actor=Actor.from_api(request), specimen=specimen, lab=lab, notes=payload.notes
+    )
     return Status(201, req)
 
 
@@ -618,4 +618,4 @@ def patch_sequencing(request, request_id: UUID, payload: SequencingPatch):
     req = get_visible_or_404(request.auth, SequencingRequest.objects.all(), pk=request_id)
     if payload.status not in SequencingStatus.values:
         raise DomainError("status_invalid", "Unknown status.", "status")
-    return services.advance_sequencing(actor=actor(request), request=req, **payload.dict())
+    return services.advance_sequencing(actor=Actor.from_api(request), request=req, **payload.dict())

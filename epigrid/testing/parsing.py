@@ -29,15 +29,15 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta
 
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from epigrid.lib import tables
+from epigrid.lib.chinatime import CHINA_TZ
 
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 MAX_ROWS = 200_000
 MAX_BYTES = 20 * 1024 * 1024
 MAX_BARCODE = 40

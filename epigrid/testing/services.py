@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record, record_many
 from epigrid.accounts.scoping import division_in_scope, prefix_q, visible_to
 from epigrid.lib.bulk import insert_rows
+from epigrid.lib.chinatime import local_date
 from epigrid.lib.errors import Conflict, DomainError, Forbidden
 from epigrid.lib.sql import any_of
 from epigrid.lib.tables import TableError
@@ -55,7 +56,7 @@ from epigrid.testing.models import (
     TestResult,
     TurnaroundDay,
 )
-from epigrid.testing.parsing import BARCODE, CHINA_TZ, ResultRow, RowError, parse_file
+from epigrid.testing.parsing import BARCODE, ResultRow, RowError, parse_file
 from epigrid.units.models import Unit, UnitKind
 
 DEFAULT_DUE_HOURS = 12
@@ -66,10 +67,6 @@ RESULT_BATCH = 5000
 
 class TestingError(DomainError):
     __test__ = False
-
-
-def local_day(moment: datetime) -> date:
-    return moment.astimezone(CHINA_TZ).date()
 
 
 # --- sampling points ----------------------------------------------------------------------
@@ -691,7 +688,7 @@ def take_specimen(
         raise TestingError("test_invalid", "Choose a test.", "test")
     if person.status != Status.ACTIVE:
         raise TestingError("person_merged", "This record was merged; use the surviving one.", "person")
-    if not point.open_on(local_day(at)):
+    if not point.open_on(local_date(at)):
         raise TestingError("point_closed", "This sampling point is not open today.", "point")
     if pool is not None and test != TestKind.NUCLEIC_ACID:
         raise TestingError("pool_test", "Only nucleic-acid swabs are pooled.", "pool")
@@ -1236,7 +1233,7 @@ class TurnaroundCounter:
             .values("lab_id", "division_code")
             .annotate(total=Count("id"), on_time=Count("id", filter=Q(due_at__gte=resulted_at)))
         )
-        day = local_day(resulted_at)
+        day = local_date(resulted_at)
         for row in rows:
             key = (day, row["lab_id"], row["division_code"][:6])
             self.counts[key][0] += row["on_time"]
@@ -1833,7 +1830,7 @@ def overdue_summary(user, *, at: datetime) -> dict:
 def turnaround_days(user, *, at: datetime, days: int = 14):
     from epigrid.testing.charts import DayBar
 
-    last = local_day(at)
+    last = local_date(at)
     first = last - timedelta(days=days - 1)
     qs = visible_to(user, TurnaroundDay.objects.filter(day__gte=first, day__lte=last))
     lab = lab_of(user)

@@ -16,10 +16,6 @@ from epigrid.units.models import RosterEntry, RosterRole, Unit, UnitGroup, UnitK
 router = Router(tags=["units"])
 
 
-def actor(request) -> Actor:
-    return Actor.from_request(request, via=getattr(request, "epigrid_via", "api"))
-
-
 class UnitOut(Schema):
     id: UUID
     kind: str
@@ -115,7 +111,9 @@ def list_units(
 @router.post("", response={201: UnitOut}, summary="Register a unit")
 @requires(Perm.UNITS_EDIT)
 def create_unit(request, payload: UnitIn):
-    return Status(201, services.create_unit(actor=actor(request), data=services.UnitInput(**payload.dict())))
+    return Status(
+        201, services.create_unit(actor=Actor.from_api(request), data=services.UnitInput(**payload.dict()))
+    )
 
 
 @router.get("/{uuid:unit_id}", response=UnitOut, summary="One unit")
@@ -135,7 +133,7 @@ def list_groups(request, unit_id: UUID):
 @requires(Perm.ROSTER_EDIT)
 def add_group(request, unit_id: UUID, payload: GroupIn):
     unit = get_visible_or_404(request.auth, Unit.objects.all(), pk=unit_id)
-    return Status(201, services.add_group(actor=actor(request), unit=unit, **payload.dict()))
+    return Status(201, services.add_group(actor=Actor.from_api(request), unit=unit, **payload.dict()))
 
 
 @router.get("/{uuid:unit_id}/roster", response=list[RosterOut], summary="Current roster of a unit")
@@ -167,7 +165,7 @@ def add_roster(request, unit_id: UUID, payload: RosterIn):
         if group is None:
             raise services.UnitError("group_unknown", "No such class or team in this unit.", "group_id")
     entry = services.add_to_roster(
-        actor=actor(request),
+        actor=Actor.from_api(request),
         unit=unit,
         person=person,
         role=payload.role,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from epigrid.declarations import tabular
 from epigrid.declarations.places import LocalIndex, Place, PlaceError, PlaceIndex, normalise_code
 from epigrid.lib import tables
-from epigrid.rules.facts import CHINA_TZ
+from epigrid.lib.chinatime import CHINA_TZ
 
 NOW = datetime(2020, 4, 20, 12, tzinfo=CHINA_TZ)
 

@@ -8,7 +8,8 @@ import pytest
 
 from epigrid.healthcode import services, tokens
 from epigrid.healthcode.models import ColourChange, HealthCode
-from epigrid.rules.facts import CHINA_TZ, CaseStatus, ContactStatus, TestResult
+from epigrid.lib.chinatime import CHINA_TZ
+from epigrid.rules.facts import CaseStatus, ContactStatus, TestResult
 from epigrid.rules.models import PersonRuleState
 from epigrid.rules.services import due_for_review
 

@@ -11,8 +11,9 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor
 from epigrid.healthcode import services
 from epigrid.healthcode.models import HealthCode
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.people.services import create_private_link
-from epigrid.rules.facts import CHINA_TZ, ContactStatus
+from epigrid.rules.facts import ContactStatus
 
 from .conftest import GRID
 

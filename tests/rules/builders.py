@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules import (
     Arrival,
     CaseStatus,
@@ -18,7 +19,6 @@ from epigrid.rules import (
     TestResult,
     TravelStop,
 )
-from epigrid.rules.facts import CHINA_TZ
 
 
 def t(month: int, day: int, hour: int = 10, minute: int = 0, year: int = 2020) -> datetime:

@@ -5,8 +5,8 @@ from datetime import datetime
 
 import pytest
 
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules.engine import Measure, measure_label
-from epigrid.rules.facts import CHINA_TZ
 
 START = datetime(2020, 6, 1, 9, 30, tzinfo=CHINA_TZ)
 

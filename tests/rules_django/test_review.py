@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules import bulk, services
-from epigrid.rules.facts import CHINA_TZ
 from epigrid.rules.models import BulkRun, DecisionRecord, JobLock, PersonRuleState
 
 from .conftest import run_worker, t

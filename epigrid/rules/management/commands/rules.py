@@ -19,8 +19,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
+from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules import bulk
-from epigrid.rules.facts import CHINA_TZ
 
 
 def moment(text: str | None) -> datetime | None:
