@@ -84,6 +84,39 @@ def ratelimit_clock(monkeypatch):
     return now
 
 
+class Clock:
+    """The test's time. `now` is the instant the test began; `shift(...)` moves every clock of
+    this process (Django's `timezone.now`, `time.time`, `datetime.now`) by a timedelta or
+    keyword arguments (`clock.shift(hours=13)`), so a deadline passes without sleeping."""
+
+    def __init__(self, traveller):
+        self._traveller = traveller
+
+    @property
+    def now(self):
+        from django.utils import timezone
+
+        return timezone.now()
+
+    def shift(self, delta=None, **parts):
+        import datetime as dt
+
+        self._traveller.shift(delta if delta is not None else dt.timedelta(**parts))
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    """Time held still at the real present (so keys, sessions and tokens made now stay valid),
+    moved only by `clock.shift`: tests never read the wall clock twice and hope."""
+    import datetime as dt
+
+    import time_machine
+
+    with time_machine.travel(dt.datetime.now(dt.UTC), tick=False) as traveller:
+        yield Clock(traveller)
+
+
 @pytest.fixture
 def system():
     return Actor.system("test")

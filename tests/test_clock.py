@@ -1,0 +1,19 @@
+"""The one clock the tests control (`clock` in tests/conftest.py, issue 11.7)."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+
+def test_it_holds_time_still_until_shifted(clock):
+    began = clock.now
+    assert timezone.now() == began == clock.now
+    assert clock.shift(hours=13) == began + timedelta(hours=13) == timezone.now()
+    clock.shift(timedelta(minutes=5))
+    assert timezone.now() == began + timedelta(hours=13, minutes=5)
+
+
+def test_it_starts_at_the_present(clock):
+    import time
+
+    assert abs(clock.now.timestamp() - time.time()) < 1
