@@ -22,7 +22,7 @@ from django.db import connections, models
 def _sqlite_datetime(connection):
     """What Django's SQLite backend stores for a datetime (naive, in the connection's zone, as
     `str`), remembered per value: the rows of one batch share a handful of times (its `at`, a
-    due time), and converting each again was a tenth of a large commit."""
+    due time), and converting each value again is a cost paid per row of a large commit."""
     zone = connection.timezone
     seen: dict = {}
 
@@ -42,7 +42,7 @@ def _sqlite_datetime(connection):
 
 def _ascii_json(value) -> str:
     """JSON text as Django writes it for SQLite (`json.dumps`, whose default escapes every
-    character beyond ASCII as \\uxxxx), made by orjson in a third of the time. The escaping
+    character beyond ASCII as \\uxxxx), made by orjson, the faster encoder. The escaping
     matters: Django's key lookups on SQLite name a key in that escaped form (`$."\\u5730"`),
     so a key stored as raw UTF-8 would not be found."""
     text = _dumps(value).decode()
@@ -85,7 +85,7 @@ def sqlite_converter(field: models.Field, connection):
 
 def _dumps(value) -> bytes:
     # orjson: the snapshots and results of a million decisions are the bulk of what a sweep
-    # writes, and it encodes them several times faster than the json module
+    # writes, and encoding them is on that path
     return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
@@ -242,7 +242,7 @@ def _update(model, key: str, columns: list[str], rows: list[tuple], using: str) 
             prepared = [[v if c is None else c(v) for c, v in zip(convert, row, strict=True)] for row in rows]
             # one statement per chunk, as on PostgreSQL: in WAL mode each statement that may
             # abort half-way (an UPDATE checking foreign keys) opens and releases a savepoint
-            # whose cost grows with the transaction, which made a statement per row 0.3 ms each
+            # whose cost grows with the transaction, so a statement per row grows slower per row
             names = [f"v{i}" for i in range(len(fields))]
             assign = ", ".join(f"{quote(c)} = v.{n}" for c, n in zip(cols, names[1:], strict=True))
             chunk = max(1, SQLITE_VARIABLES // len(fields))
