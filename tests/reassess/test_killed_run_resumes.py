@@ -21,7 +21,7 @@ from epigrid.rules.models import BulkRun, BulkRunShard, DecisionRecord
 from tests.killing import kill_inside, later_clock, run_worker_once
 
 from .conftest import AT
-from .test_bulk import draft_high_fengtai, town  # noqa: F401 (the population, a fixture)
+from .test_in_bulk import draft_high_fengtai, town  # noqa: F401 (the population, a fixture)
 
 BATCH = 2
 
