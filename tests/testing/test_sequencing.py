@@ -5,7 +5,6 @@ those in scope see it."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.lib.errors import Conflict
 from epigrid.testing import services
@@ -16,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_case_specimen_is_sequenced_and_tracked_to_its_lineage(
-    system, point, lab_user, make_person, persona, lab, client_for
+    system, point, lab_user, make_person, persona, lab, client_for, clock
 ):
-    now = timezone.now()
+    now = clock.now
     case = make_person(GRID, name="病例甲")
     specimen = sample(system, point, case, "SEQ-0001", now - timedelta(hours=6))
     other = sample(system, point, make_person(GRID, name="阴性乙"), "SEQ-0002", now - timedelta(hours=6))

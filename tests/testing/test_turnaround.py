@@ -5,7 +5,6 @@ a server-rendered chart."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.testing import services
 from epigrid.testing.charts import DayBar, stacked_bars_svg
@@ -16,9 +15,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_counts_results_on_time_and_late_per_day_and_draws_them(
-    system, point, lab_user, make_person, client_for
+    system, point, lab_user, make_person, client_for, clock
 ):
-    now = timezone.now()
+    now = clock.now
     early = now - timedelta(hours=30)
     people = [make_person(GRID, name=f"时效{i}") for i in range(3)]
     for i, person in enumerate(people):
@@ -54,8 +53,8 @@ def test_the_chart_is_plain_escaped_svg():
     assert DayBar(date(2020, 6, 20), 3, 1).share_on_time == 0.75
 
 
-def test_overdue_lists_name_the_lab_and_the_point(system, point, lab_user, make_person, persona, lab):
-    now = timezone.now()
+def test_overdue_lists_name_the_lab_and_the_point(system, point, lab_user, make_person, persona, lab, clock):
+    now = clock.now
     late = make_person(GRID, name="超时者")
     sample(system, point, late, "OVD-0001", now - timedelta(hours=14))
     services.receive(actor=system, user=lab_user, barcodes=["OVD-0001"], at=now - timedelta(hours=13))
