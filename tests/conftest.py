@@ -98,6 +98,13 @@ class Clock:
 
         return timezone.now()
 
+    @property
+    def today(self):
+        """The date of `now` in the site's time zone (China time), as the pages read it."""
+        from django.utils import timezone
+
+        return timezone.localdate()
+
     def shift(self, delta=None, **parts):
         import datetime as dt
 

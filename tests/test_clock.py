@@ -17,3 +17,10 @@ def test_it_starts_at_the_present(clock):
     import time
 
     assert abs(clock.now.timestamp() - time.time()) < 1
+
+
+def test_today_is_the_date_in_china_time_and_moves_with_the_clock(clock):
+    from epigrid.lib.chinatime import CHINA_TZ
+
+    assert clock.today == clock.now.astimezone(CHINA_TZ).date()
+    assert clock.shift(days=1).astimezone(CHINA_TZ).date() == clock.today

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.services import create_token, revoke_token
@@ -16,14 +15,14 @@ ANY_UUID = "00000000-0000-4000-8000-000000000000"
 
 
 @pytest.fixture
-def tokens(persona):
+def tokens(persona, clock):
     """A revoked, an expired and a made-up token of a user who may scan and see codes."""
     system = Actor.system("test")
     user = persona("cdc", prefixes=["3205"])
     revoked, revoked_secret = create_token(actor=system, user=user, name="old scanner")
     revoke_token(actor=system, token=revoked)
     _, expired_secret = create_token(
-        actor=system, user=user, name="expired", expires_at=timezone.now() - timedelta(minutes=1)
+        actor=system, user=user, name="expired", expires_at=clock.now - timedelta(minutes=1)
     )
     return {"revoked": revoked_secret, "expired": expired_secret, "made up": "egt_" + "x" * 43}
 

@@ -57,8 +57,8 @@ def id_numbers():
 
 
 @pytest.fixture
-def now():
-    return timezone.now()
+def now(clock):
+    return clock.now
 
 
 def arrival(

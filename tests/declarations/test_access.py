@@ -15,7 +15,7 @@ from .lists import xlsx
 
 
 @pytest.fixture
-def kunshan(world, persona, make_person, id_numbers):
+def kunshan(world, persona, make_person, id_numbers, clock):
     """A declaration, a tip, a committed pushed list and its check, all in GRID."""
     public = Actor(user=None, via="public")
     declaration = services.declare_public(
@@ -26,7 +26,7 @@ def kunshan(world, persona, make_person, id_numbers):
         data=services.TipInput(division_code=GRID, address="亭林路1号", reporter_phone="13500004444"),
     )
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
     listed = pushed.upload(
         actor=team,
         name="名单",
@@ -122,7 +122,7 @@ def test_a_data_team_of_another_area_cannot_reach_the_list(kunshan, persona, cli
 
 
 def test_a_unit_manager_sees_their_people_and_their_visitors_only(
-    kunshan, persona, client_for, make_person, id_numbers
+    kunshan, persona, client_for, make_person, id_numbers, clock
 ):
     from epigrid.units.models import RosterEntry, Unit
 
@@ -130,7 +130,7 @@ def test_a_unit_manager_sees_their_people_and_their_visitors_only(
     manager_user = persona("unit_manager", prefixes=[], units=[unit])
     student = make_person(GRID_B, name="学生甲", number=id_numbers(division="320583"))
     RosterEntry.objects.create(
-        unit=unit, person=student, role="student", division_code=GRID_B, started_on=timezone.localdate()
+        unit=unit, person=student, role="student", division_code=GRID_B, started_on=clock.today
     )
     declaration = services.declare(
         actor=Actor(user=manager_user, via="test"), person=student, data=arrival(division=GRID_B)

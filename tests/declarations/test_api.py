@@ -33,8 +33,7 @@ def _error(response, status):
     return body
 
 
-def _payload(**extra):
-    now = timezone.now()
+def _payload(now, **extra):
     body = {
         "person": {
             "doc_type": "resident_id",
@@ -49,15 +48,15 @@ def _payload(**extra):
         "transport": "flight",
         "transport_number": "MU2501",
         "temperature": 36.4,
-        "stops": [{"area": WUCHANG, "start": str(timezone.localdate() - timedelta(days=6))}],
+        "stops": [{"area": WUCHANG, "start": str(timezone.localdate(now) - timedelta(days=6))}],
     }
     body.update(extra)
     return body
 
 
-def test_it_declares_lists_reads_and_withdraws(worker_api, world, id_numbers):
+def test_it_declares_lists_reads_and_withdraws(worker_api, world, id_numbers, clock):
     response = worker_api.post(
-        "/api/v1/declarations", _payload(number=id_numbers()), content_type="application/json"
+        "/api/v1/declarations", _payload(clock.now, number=id_numbers()), content_type="application/json"
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -76,9 +75,9 @@ def test_it_declares_lists_reads_and_withdraws(worker_api, world, id_numbers):
     assert withdrawn["status"] == "withdrawn"
 
 
-def test_it_declares_for_a_registered_person_by_id(worker_api, world, make_person):
+def test_it_declares_for_a_registered_person_by_id(worker_api, world, make_person, clock):
     person = make_person(GRID)
-    payload = _payload(number="x")
+    payload = _payload(clock.now, number="x")
     payload.pop("person")
     payload["person_id"] = str(person.pk)
     response = worker_api.post("/api/v1/declarations", payload, content_type="application/json")
@@ -102,26 +101,28 @@ def test_it_declares_for_a_registered_person_by_id(worker_api, world, make_perso
         ({"arrived_at": "2019-01-01T00:00:00+08:00"}, 400, "arrived_at", "arrived_at_range"),
     ],
 )
-def test_bad_input_gets_the_field_and_the_problem(worker_api, world, id_numbers, change, status, field, code):
-    payload = _payload(number=id_numbers())
+def test_bad_input_gets_the_field_and_the_problem(
+    worker_api, world, id_numbers, change, status, field, code, clock
+):
+    payload = _payload(clock.now, number=id_numbers())
     payload.update(change)
     body = _error(worker_api.post("/api/v1/declarations", payload, content_type="application/json"), status)
     assert (body["field"], body["code"]) == (field, code)
     assert not Declaration.objects.exists()
 
 
-def test_a_person_outside_scope_is_404(worker_api, world, make_person):
+def test_a_person_outside_scope_is_404(worker_api, world, make_person, clock):
     other = make_person("320583002001001")
-    payload = _payload(number="x")
+    payload = _payload(clock.now, number="x")
     payload.pop("person")
     payload["person_id"] = str(other.pk)
     assert _error(worker_api.post("/api/v1/declarations", payload, content_type="application/json"), 404)
 
 
 def test_the_data_team_pushes_a_list_through_the_api(
-    team_api, world, id_numbers, django_capture_on_commit_callbacks
+    team_api, world, id_numbers, django_capture_on_commit_callbacks, clock
 ):
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
     data = csv_bytes(
         [
             [id_numbers(), "孔明", "", "武汉", arrived, "", GRID, "", ""],
@@ -193,12 +194,12 @@ def test_a_broken_upload_is_refused_with_a_400_not_a_500(team_api, world):
     assert _error(missing, 422)["code"] == "invalid"
 
 
-def test_checks_are_listed_and_completed_through_the_api(worker_api, persona, world, id_numbers):
+def test_checks_are_listed_and_completed_through_the_api(worker_api, persona, world, id_numbers, clock):
     from epigrid.accounts.audit import Actor
     from epigrid.declarations import pushed
 
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
     listed = pushed.upload(
         actor=team,
         name="n",

@@ -26,14 +26,14 @@ def _pick(page, field_id: str, codes: list[str]) -> None:
     assert page.input_value(f"#{field_id}") == codes[-1]
 
 
-def test_it_a_person_declares_on_a_phone_and_sees_their_measures(live_server, page, world, id_numbers):
+def test_it_a_person_declares_on_a_phone_and_sees_their_measures(live_server, page, world, id_numbers, clock):
     page.goto(f"{live_server.url}/declarations/public/declare/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     assert page.viewport_size["width"] == 390
     page.fill("#id_name", "周晓梅")
     page.fill("#id_id_number", id_numbers())
     page.fill("#id_phone", "13912340000")
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
     page.fill("#id_arrived_at", arrived)
     _pick(page, "id_origin", ["420000", "420100", "420106"])
     page.select_option("#id_transport", "train")
@@ -43,7 +43,7 @@ def test_it_a_person_declares_on_a_phone_and_sees_their_measures(live_server, pa
     stop_row = page.locator("#stops .stop-row").first
     stop_row.locator("select").first.select_option("420000")
     stop_row.locator("select").nth(1).select_option("420100")
-    today = timezone.localdate()
+    today = clock.today
     stop_row.locator("input[name=stop_start]").fill(str(today - timedelta(days=9)))
     stop_row.locator("input[name=stop_end]").fill(str(today - timedelta(days=1)))
     _pick(page, "id_division_code", ["320583001", GRID[:12], GRID])
@@ -89,7 +89,7 @@ def test_it_a_person_declares_on_a_phone_and_sees_their_measures(live_server, pa
 
 
 def test_it_a_grid_worker_sees_and_records_the_check_on_a_phone(
-    live_server, page, world, persona, make_person, id_numbers
+    live_server, page, world, persona, make_person, id_numbers, clock
 ):
     from epigrid.accounts.audit import Actor
     from epigrid.declarations import pushed
@@ -101,7 +101,7 @@ def test_it_a_grid_worker_sees_and_records_the_check_on_a_phone(
     person = make_person(GRID, name="吴建华", phone="13711112222", number=id_numbers(division="320583"))
     number = cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=20)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=20)).strftime("%Y-%m-%d %H:%M")
     listed = pushed.upload(
         actor=team,
         name="铁路推送",

@@ -32,20 +32,20 @@ def team(persona):
     return Actor(user=persona("data_team"), via="test")
 
 
-def _list(team, make_person, id_numbers, n=ROWS):
+def _list(now, team, make_person, id_numbers, n=ROWS):
     rows = []
     for i in range(n):
         person = make_person(GRID, name=f"张{i}", number=id_numbers(division="320583"))
-        rows.append(_row(_number_of(person), name=person.name, division=GRID))
+        rows.append(_row(now, _number_of(person), name=person.name, division=GRID))
     return pushed.upload(actor=team, name="铁路推送", source="transport", file_name="l.xlsx", data=xlsx(rows))
 
 
-def _stopped_list(team, make_person, id_numbers, *, batches_done=1):
+def _stopped_list(now, team, make_person, id_numbers, *, batches_done=1):
     """A list whose commit stopped (set up directly: the tests of who may resume it)."""
-    listed = _list(team, make_person, id_numbers, n=2)
+    listed = _list(now, team, make_person, id_numbers, n=2)
     pushed.request_commit(actor=team, pushed=listed, enqueue=False)
     PushedList.objects.filter(pk=listed.pk).update(
-        status=ListStatus.COMMITTING, heartbeat_at=timezone.now(), batches_done=batches_done
+        status=ListStatus.COMMITTING, heartbeat_at=now, batches_done=batches_done
     )
     return PushedList.objects.get(pk=listed.pk)
 
@@ -56,9 +56,9 @@ def _page(client, listed, language="zh-hans") -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_it_resumes_a_commit_killed_mid_batch_with_no_row_lost_or_doubled(
-    team, make_person, id_numbers, client_for, monkeypatch
+    team, make_person, id_numbers, client_for, monkeypatch, clock
 ):
-    listed = _list(team, make_person, id_numbers)
+    listed = _list(clock.now, team, make_person, id_numbers)
     # one task for the list: on PostgreSQL a second one, queued for a second worker to share the
     # list, would finish it without any resuming (tested in test_parallel_commit)
     monkeypatch.setattr(pushed, "COMMIT_TASKS", 1)
@@ -119,10 +119,10 @@ def test_it_resumes_a_commit_killed_mid_batch_with_no_row_lost_or_doubled(
     assert 'id="resume-job"' not in _page(client, listed)
 
 
-def test_a_queued_list_and_its_task_are_written_in_one_transaction(team, make_person, id_numbers):
+def test_a_queued_list_and_its_task_are_written_in_one_transaction(team, make_person, id_numbers, clock):
     """A worker (or the web process) dying between the commit and an after-commit hook would
     leave a list queued for a task that does not exist, which no worker ever finds."""
-    listed = _list(team, make_person, id_numbers, n=2)
+    listed = _list(clock.now, team, make_person, id_numbers, n=2)
     with transaction.atomic():
         queued = pushed.request_commit(actor=team, pushed=listed)
         # before the transaction commits, the task is already there beside the queued list
@@ -131,8 +131,10 @@ def test_a_queued_list_and_its_task_are_written_in_one_transaction(team, make_pe
         assert DBTaskResult.objects.get(pk=queued.task_result_id).status == "READY"
 
 
-def test_two_workers_looking_for_stopped_commits_take_each_once(team, make_person, id_numbers, monkeypatch):
-    stopped = _stopped_list(team, make_person, id_numbers)
+def test_two_workers_looking_for_stopped_commits_take_each_once(
+    team, make_person, id_numbers, monkeypatch, clock
+):
+    stopped = _stopped_list(clock.now, team, make_person, id_numbers)
     later_clock(monkeypatch)
     tasks_before = DBTaskResult.objects.count()
     assert list(list_jobs.stale(jobs.cutoff())) == [stopped.pk]
@@ -145,9 +147,9 @@ def test_two_workers_looking_for_stopped_commits_take_each_once(team, make_perso
 
 
 def test_resume_is_for_the_data_team_of_the_lists_area_and_is_audited(
-    team, persona, make_person, id_numbers, client_for, monkeypatch
+    team, persona, make_person, id_numbers, client_for, monkeypatch, clock
 ):
-    stopped = _stopped_list(team, make_person, id_numbers)
+    stopped = _stopped_list(clock.now, team, make_person, id_numbers)
     later_clock(monkeypatch)
     url = f"/declarations/lists/{stopped.pk}/resume/"
     api = f"/api/v1/declarations/pushed-lists/{stopped.pk}/resume"

@@ -5,7 +5,6 @@ return, and the rules run at once (JS79-13, JX57-2.1, JX57-2.2, JX57-3.12, XC-2.
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
@@ -164,11 +163,11 @@ def test_the_public_page_never_sets_point_to_point_hosting(world, id_numbers):
 
 
 def test_an_overseas_arrival_declared_in_advance_is_reassessed_when_it_happens(
-    world, id_numbers, django_capture_on_commit_callbacks
+    world, id_numbers, django_capture_on_commit_callbacks, clock
 ):
     from django_tasks_db.models import DBTaskResult
 
-    now = timezone.now()
+    now = clock.now
     data = arrival(origin="US", days_ago=-3, transport="flight", transport_number="MU588")
     data.entry_port = "310000"
     with django_capture_on_commit_callbacks(execute=True):
@@ -298,10 +297,12 @@ def test_withdrawing_a_declaration_closes_its_measures(world, persona, make_pers
 # --- departures (JX57-3.12) ----------------------------------------------------------------------
 
 
-def test_a_business_trip_is_watched_until_the_return_is_declared(world, persona, make_person, id_numbers):
+def test_a_business_trip_is_watched_until_the_return_is_declared(
+    world, persona, make_person, id_numbers, clock
+):
     worker = Actor(user=persona("grid_worker", prefixes=[GRID]), via="test")
     person = make_person(GRID, number=id_numbers(division="320583"))
-    now = timezone.now()
+    now = clock.now
     departure = services.declare(
         actor=worker,
         person=person,
@@ -331,7 +332,7 @@ def test_a_business_trip_is_watched_until_the_return_is_declared(world, persona,
     assert "JS79-13/wuhan" in _rules_of(person)  # health management on return
 
 
-def test_a_departure_needs_its_time_and_destination(world, persona, make_person):
+def test_a_departure_needs_its_time_and_destination(world, persona, make_person, clock):
     worker = Actor(user=persona("grid_worker", prefixes=[GRID]), via="test")
     person = make_person(GRID)
     with pytest.raises(services.DeclarationError) as error:
@@ -343,6 +344,6 @@ def test_a_departure_needs_its_time_and_destination(world, persona, make_person)
         services.declare(
             actor=worker,
             person=person,
-            data=services.DeclarationInput(kind="departure", departs_at=timezone.now()),
+            data=services.DeclarationInput(kind="departure", departs_at=clock.now),
         )
     assert error.value.field == "travel_to"

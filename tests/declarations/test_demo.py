@@ -3,7 +3,6 @@ abroad and listed risk areas, a committed pushed list with checks open and done,
 decisions the rules made from them."""
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.declarations.demo import LIST_NAME, seed_demo
@@ -18,8 +17,8 @@ def population(world):
     simulate(actor=Actor.system("test"), persons=900, seed=5, duplicates=False)
 
 
-def test_it_seeds_arrivals_a_pushed_list_and_tips_and_reassesses_them(population):
-    at = timezone.now()
+def test_it_seeds_arrivals_a_pushed_list_and_tips_and_reassesses_them(population, clock):
+    at = clock.now
     counts = seed_demo(actor=Actor.system("test"), seed=1, at=at)
     assert counts["wuhan"] == 25 and counts["hubei"] == 20
     assert counts["abroad_isolated"] == 8 and counts["abroad_not_isolated"] == 6

@@ -6,7 +6,6 @@ their fields, and the API answers `{code, message, field}` of the first with eve
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.declarations import services
 from epigrid.declarations.models import Declaration
@@ -17,8 +16,8 @@ from .test_pages import _form
 pytestmark = pytest.mark.django_db
 
 
-def test_it_collects_every_field_in_error_of_an_arrival(world):
-    today = timezone.localdate()
+def test_it_collects_every_field_in_error_of_an_arrival(world, clock):
+    today = clock.today
     data = arrival(
         transport="car",
         transport_number="",
@@ -28,7 +27,7 @@ def test_it_collects_every_field_in_error_of_an_arrival(world):
     )
     data.origin = "ZZ"
     with pytest.raises(services.DeclarationError) as error:
-        services.validate(data, now=timezone.now())
+        services.validate(data, now=clock.now)
     fields = {e.field for e in error.value.errors}
     assert {"origin", "transport_number", "temperature", "declared_stay_days", "stops.0.end"} <= fields
     assert error.value.code == error.value.errors[0].code
@@ -45,8 +44,9 @@ def test_it_collects_the_identity_errors_with_the_declaration_errors(world, id_n
     assert not Declaration.objects.exists()
 
 
-def test_it_shows_every_error_of_the_public_form_together(client, world, id_numbers):
+def test_it_shows_every_error_of_the_public_form_together(client, world, id_numbers, clock):
     bad = _form(
+        clock.now,
         id_numbers()[:-1] + "0",  # a wrong check digit: found by the service
         phone="12",
         temperature="51",
@@ -63,24 +63,24 @@ def test_it_shows_every_error_of_the_public_form_together(client, world, id_numb
     assert not Declaration.objects.exists()
 
 
-def test_it_numbers_the_stops_in_error(client, world, id_numbers):
-    later = str(timezone.localdate() + timedelta(days=3))
-    bad = _form(id_numbers(), temperature="51", stop_end=[later, ""])
+def test_it_numbers_the_stops_in_error(client, world, id_numbers, clock):
+    later = str(clock.today + timedelta(days=3))
+    bad = _form(clock.now, id_numbers(), temperature="51", stop_end=[later, ""])
     page = client.post("/declarations/public/declare/", bad, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Place 1: A stay before arrival cannot end after it." in page
     assert "A body temperature is between 34 and 43 °C." in page
 
 
-def test_it_answers_the_api_with_every_error(client_for, persona, world, id_numbers):
+def test_it_answers_the_api_with_every_error(client_for, persona, world, id_numbers, clock):
     client = client_for(persona("grid_worker", prefixes=[GRID]))
     payload = {
         "person": {"doc_type": "resident_id", "id_number": id_numbers(), "name": "王芳"},
         "division_code": GRID,
-        "arrived_at": (timezone.now() - timedelta(hours=2)).isoformat(),
+        "arrived_at": (clock.now - timedelta(hours=2)).isoformat(),
         "origin": "420100",
         "transport": "car",
         "temperature": 33.0,
-        "stops": [{"area": "420106", "start": str(timezone.localdate() + timedelta(days=2))}],
+        "stops": [{"area": "420106", "start": str(clock.today + timedelta(days=2))}],
     }
     response = client.post("/api/v1/declarations", payload, content_type="application/json")
     assert response.status_code == 400
@@ -93,12 +93,12 @@ def test_it_answers_the_api_with_every_error(client_for, persona, world, id_numb
     assert all(set(e) == {"code", "message", "field", "row", "column"} for e in body["errors"])
 
 
-def test_it_answers_one_error_in_the_usual_shape(client_for, persona, world, id_numbers):
+def test_it_answers_one_error_in_the_usual_shape(client_for, persona, world, id_numbers, clock):
     client = client_for(persona("grid_worker", prefixes=[GRID]))
     payload = {
         "person": {"doc_type": "resident_id", "id_number": id_numbers(), "name": "王芳"},
         "division_code": GRID,
-        "arrived_at": (timezone.now() - timedelta(hours=2)).isoformat(),
+        "arrived_at": (clock.now - timedelta(hours=2)).isoformat(),
         "origin": "420100",
         "transport": "car",
     }

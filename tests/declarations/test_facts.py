@@ -22,10 +22,10 @@ PUBLIC = Actor(user=None, via="public")
 
 
 @pytest.fixture
-def batch(world, id_numbers, persona, make_person):
+def batch(world, id_numbers, persona, make_person, clock):
     """A: Wuhan arrival with a stop and a fever; B: overseas, not isolated at the first entry
     point; C: withdrawn; D: on a committed pushed list; E: unconfirmed; F: nothing."""
-    now = timezone.now()
+    now = clock.now
     day = local(now)
     a = services.declare_public(
         actor=PUBLIC,
@@ -150,14 +150,14 @@ def test_facts_known_later_are_not_seen_in_a_replay_of_earlier_time(batch):
     assert facts.declaration_facts([a.person], before) == {}
 
 
-def test_a_declared_fever_makes_the_code_yellow_and_a_risk_area_makes_it_red(batch, id_numbers):
+def test_a_declared_fever_makes_the_code_yellow_and_a_risk_area_makes_it_red(batch, id_numbers, clock):
     """The colour follows from declared facts: a fever not yet excluded is isolated under NA182-3,
     which keeps the code red until a negative test (above the yellow class for fever or cough);
     a stay in a listed high-risk area within 14 days → red (JX57-2.3)."""
     from epigrid.regions.models import RiskArea
 
     assert PersonRuleState.objects.get(person=batch["a"].person).colour == "red"
-    now = timezone.now()
+    now = clock.now
     RiskArea.objects.create(
         area="110106",
         area_name="北京市丰台区",

@@ -26,8 +26,7 @@ def _local_input(moment) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def _form(number, **extra):
-    now = timezone.now()
+def _form(now, number, **extra):
     data = {
         "kind": "arrival",
         "name": "陈静",
@@ -43,8 +42,8 @@ def _form(number, **extra):
         "address": "亭林路8号3幢201室",
         "temperature": "36.6",
         "stop_area": [WUCHANG, ""],
-        "stop_start": [str(timezone.localdate() - timedelta(days=8)), ""],
-        "stop_end": [str(timezone.localdate() - timedelta(days=1)), ""],
+        "stop_start": [str(timezone.localdate(now) - timedelta(days=8)), ""],
+        "stop_end": [str(timezone.localdate(now) - timedelta(days=1)), ""],
         "consent": "on",
     }
     data.update(extra)
@@ -62,8 +61,8 @@ def test_it_serves_the_public_form_without_sign_in(client, world):
     assert "declare.js" in page and "countries-data" in page
 
 
-def test_a_person_declares_and_gets_their_status_link(client, world, id_numbers):
-    response = client.post("/declarations/public/declare/", _form(id_numbers()))
+def test_a_person_declares_and_gets_their_status_link(client, world, id_numbers, clock):
+    response = client.post("/declarations/public/declare/", _form(clock.now, id_numbers()))
     assert response.status_code == 302 and response["Location"] == "/declarations/public/declared/"
     done = client.get("/declarations/public/declared/").content.decode()
     token = re.search(r"/me/([A-Za-z0-9_\-]+)/", done).group(1)
@@ -80,29 +79,30 @@ def test_a_person_declares_and_gets_their_status_link(client, world, id_numbers)
     assert "JS79-13" not in status and "jiangsu-2020-79" not in status
 
 
-def test_the_form_shows_errors_next_to_their_fields(client, world, id_numbers):
-    bad = _form(id_numbers()[:-1] + "0", origin="亚特兰蒂斯", consent="")
+def test_the_form_shows_errors_next_to_their_fields(client, world, id_numbers, clock):
+    bad = _form(clock.now, id_numbers()[:-1] + "0", origin="亚特兰蒂斯", consent="")
     page = client.post("/declarations/public/declare/", bad, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "No province, city or county of this name was found." in page
     assert "Confirm that the information is true." in page
     assert not Declaration.objects.exists()
-    wrong_check = _form("11010519491231002Y")
+    wrong_check = _form(clock.now, "11010519491231002Y")
     page = client.post(
         "/declarations/public/declare/", wrong_check, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "check digit" in page or "resident ID number" in page
-    stop_after = _form(id_numbers(), stop_end=[str(timezone.localdate() + timedelta(days=3)), ""])
+    stop_after = _form(clock.now, id_numbers(), stop_end=[str(clock.today + timedelta(days=3)), ""])
     page = client.post(
         "/declarations/public/declare/", stop_after, HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert "A stay before arrival cannot end after it." in page
 
 
-def test_the_form_reads_places_typed_without_javascript(client, world, id_numbers):
+def test_the_form_reads_places_typed_without_javascript(client, world, id_numbers, clock):
     from epigrid.regions.models import Division
 
     community = Division.objects.get(code=GRID[:12])
     data = _form(
+        clock.now,
         id_numbers(),
         origin="湖北省宜昌市",
         division_code=community.name_zh,
@@ -124,17 +124,17 @@ def test_the_public_pages_are_rate_limited(client, world, ratelimit_clock):
     assert client.post("/declarations/public/tip/", {}).status_code == 429
 
 
-def test_a_departure_is_declared_on_the_public_page(client, world, id_numbers):
+def test_a_departure_is_declared_on_the_public_page(client, world, id_numbers, clock):
     data = {
         "kind": "departure",
         "name": "陈静",
         "doc_type": "resident_id",
         "id_number": id_numbers(),
         "phone": "13912345678",
-        "departs_at": _local_input(timezone.now() + timedelta(days=1)),
+        "departs_at": _local_input(clock.now + timedelta(days=1)),
         "travel_to_country": "",
         "travel_to": "440300",
-        "expected_return_on": str(timezone.localdate() + timedelta(days=5)),
+        "expected_return_on": str(clock.today + timedelta(days=5)),
         "purpose": "work",
         "division_code": GRID,
         "address": "亭林路8号",
@@ -146,11 +146,11 @@ def test_a_departure_is_declared_on_the_public_page(client, world, id_numbers):
     assert not MeasureRecord.objects.exists()
 
 
-def test_a_tip_is_sent_from_the_public_page(client, world):
+def test_a_tip_is_sent_from_the_public_page(client, world, clock):
     data = {
         "division_code": GRID[:12],
         "address": "亭林路20号",
-        "arrived_on": str(timezone.localdate() - timedelta(days=1)),
+        "arrived_on": str(clock.today - timedelta(days=1)),
         "origin": "武汉",
         "observed": "昨晚回来，未见登记",
         "reporter_phone": "13500001111",
@@ -166,7 +166,7 @@ def test_a_tip_is_sent_from_the_public_page(client, world):
 
 
 def test_a_grid_worker_declares_for_a_person_from_the_person_page(
-    client_for, persona, make_person, world, id_numbers
+    client_for, persona, make_person, world, id_numbers, clock
 ):
     worker = persona("grid_worker", prefixes=[GRID])
     person = make_person(GRID, name="苏岚", number=id_numbers(division="320583"))
@@ -175,7 +175,7 @@ def test_a_grid_worker_declares_for_a_person_from_the_person_page(
     assert 'id="declarations-panel"' in detail and f"/declarations/new/?person={person.pk}" in detail
     form = client.get(f"/declarations/new/?person={person.pk}").content.decode()
     assert 'name="person"' in form and 'name="id_number"' not in form
-    data = _form("", person=str(person.pk))
+    data = _form(clock.now, "", person=str(person.pk))
     for key in ("name", "doc_type", "id_number", "phone", "consent"):
         data.pop(key)
     response = client.post(f"/declarations/new/?person={person.pk}", data)
@@ -215,13 +215,13 @@ def test_a_grid_worker_does_a_check_on_the_phone_page(client_for, persona, world
 
 
 def test_the_data_team_uploads_commits_and_downloads_the_feedback(
-    client_for, persona, world, id_numbers, django_capture_on_commit_callbacks, monkeypatch
+    client_for, persona, world, id_numbers, django_capture_on_commit_callbacks, monkeypatch, clock
 ):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = client_for(persona("data_team"))
     assert client.get("/declarations/lists/").status_code == 200
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
     data = xlsx(
         [
             [id_numbers(), "蒋勤", "", "武汉", arrived, "", GRID, "火车", "D5"],

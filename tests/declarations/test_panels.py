@@ -20,13 +20,13 @@ def _number(person):
 
 
 def test_staff_see_declarations_travel_lists_and_checks_on_the_person_page(
-    world, persona, client_for, make_person, id_numbers
+    world, persona, client_for, make_person, id_numbers, clock
 ):
     person = make_person(GRID, name="岳飞", phone="13700001111", number=id_numbers(division="320583"))
     worker = persona("grid_worker", prefixes=[GRID])
     services.declare(actor=Actor(user=worker, via="test"), person=person, data=arrival(origin="420500"))
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
     listed = pushed.upload(
         actor=team,
         name="铁路推送第1批",

@@ -18,11 +18,11 @@ from .lists import xlsx
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_two_workers_share_a_list_without_taking_a_row_twice(world, persona, id_numbers):
+def test_two_workers_share_a_list_without_taking_a_row_twice(world, persona, id_numbers, clock):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite has one writer at a time: a list is committed by one worker")
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now()).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now).strftime("%Y-%m-%d %H:%M")
     rows = [[id_numbers(), f"旅客{i}", "", "上海", arrived, "", GRID, "火车", "G1"] for i in range(60)]
     listed = pushed.upload(actor=team, name="并行", source="transport", file_name="l.xlsx", data=xlsx(rows))
     pushed.request_commit(actor=team, pushed=listed, batch_size=7, enqueue=False)

@@ -38,12 +38,14 @@ def team(data_team):
     return Actor(user=data_team, via="test")
 
 
-def _when(hours_ago=30):
-    return timezone.localtime(timezone.now() - timedelta(hours=hours_ago)).strftime("%Y-%m-%d %H:%M")
+def _when(now, hours_ago=30):
+    return timezone.localtime(now - timedelta(hours=hours_ago)).strftime("%Y-%m-%d %H:%M")
 
 
-def _row(number, name="王芳", phone="", origin="湖北省武汉市", address="", division="", transport="火车"):
-    return [number, name, phone, origin, _when(), address, division, transport, "G1234"]
+def _row(
+    now, number, name="王芳", phone="", origin="湖北省武汉市", address="", division="", transport="火车"
+):
+    return [number, name, phone, origin, _when(now), address, division, transport, "G1234"]
 
 
 def _upload(team, data, name="test.xlsx", **kwargs):
@@ -58,16 +60,16 @@ def _commit(team, pushed_list, **kwargs):
 # --- checking -----------------------------------------------------------------------------------
 
 
-def test_it_names_the_row_and_column_of_every_error_and_commits_nothing(team, id_numbers):
+def test_it_names_the_row_and_column_of_every_error_and_commits_nothing(team, id_numbers, clock):
     good = id_numbers()
     bad_check_digit = good[:17] + ("0" if good[17] != "0" else "1")
     data = xlsx(
         [
-            _row(id_numbers()),  # row 2: fine
-            _row(bad_check_digit),  # row 3
-            _row(id_numbers(), phone="12345"),  # row 4
-            _row(id_numbers(), origin="亚特兰蒂斯"),  # row 5
-            _row(id_numbers(), transport="飞毯"),  # row 6
+            _row(clock.now, id_numbers()),  # row 2: fine
+            _row(clock.now, bad_check_digit),  # row 3
+            _row(clock.now, id_numbers(), phone="12345"),  # row 4
+            _row(clock.now, id_numbers(), origin="亚特兰蒂斯"),  # row 5
+            _row(clock.now, id_numbers(), transport="飞毯"),  # row 6
             [id_numbers(), "", "", "武汉", "2020-13-45", "", "999", "", ""],  # row 7: three problems
         ]
     )
@@ -93,8 +95,11 @@ def test_it_names_the_row_and_column_of_every_error_and_commits_nothing(team, id
     assert not VerificationTask.objects.exists()
 
 
-def test_it_reads_english_headers_and_csv_in_gbk(team, id_numbers):
-    rows = [_row(id_numbers(), name="Zhang Wei", origin="Wuhan"), _row(id_numbers(), origin="US")]
+def test_it_reads_english_headers_and_csv_in_gbk(team, id_numbers, clock):
+    rows = [
+        _row(clock.now, id_numbers(), name="Zhang Wei", origin="Wuhan"),
+        _row(clock.now, id_numbers(), origin="US"),
+    ]
     result = _upload(team, csv_bytes(rows, headers=EN, encoding="gb18030"), name="list.csv")
     assert result.status == ListStatus.VALIDATED
     assert result.valid_rows == 2, pushed.row_errors(result)
@@ -142,9 +147,11 @@ def test_it_warns_about_numbers_excel_has_rounded(team, id_numbers):
     ]
 
 
-def test_it_flags_the_same_person_twice_in_one_list(team, id_numbers):
+def test_it_flags_the_same_person_twice_in_one_list(team, id_numbers, clock):
     number = id_numbers()
-    result = _upload(team, xlsx([_row(number), _row(id_numbers()), _row(number)]))
+    result = _upload(
+        team, xlsx([_row(clock.now, number), _row(clock.now, id_numbers()), _row(clock.now, number)])
+    )
     assert [i.text for i in pushed.row_errors(result)] == [
         "row 4, column 证件号码: The same document number is on row 2."
     ]
@@ -152,21 +159,21 @@ def test_it_flags_the_same_person_twice_in_one_list(team, id_numbers):
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
 def test_a_long_list_checked_by_worker_processes_gets_the_same_rows_as_one_checked_here(
-    team, make_person, id_numbers, monkeypatch, kind
+    team, make_person, id_numbers, monkeypatch, kind, clock
 ):
     """Checker processes take the chunks of a long list; the result, errors, duplicates across
     chunks, matches and routing included, is the one a single process gives."""
     person = make_person(GRID, name="周杰", number=id_numbers(division="320583"))
     number = id_numbers()
     rows = [
-        _row(_number_of(person), name="周杰"),
-        _row(number),
-        _row(number[:17] + ("0" if number[17] != "0" else "1")),  # a mistyped check digit
-        _row(id_numbers(), division=GRID_B),
-        _row(""),  # neither document nor phone
-        _row(id_numbers(), name="李雷", address="亭林街道双塔社区"),
-        _row(number),  # the same person again, two chunks later
-        _row(id_numbers(), phone="13912345678"),
+        _row(clock.now, _number_of(person), name="周杰"),
+        _row(clock.now, number),
+        _row(clock.now, number[:17] + ("0" if number[17] != "0" else "1")),  # a mistyped check digit
+        _row(clock.now, id_numbers(), division=GRID_B),
+        _row(clock.now, ""),  # neither document nor phone
+        _row(clock.now, id_numbers(), name="李雷", address="亭林街道双塔社区"),
+        _row(clock.now, number),  # the same person again, two chunks later
+        _row(clock.now, id_numbers(), phone="13912345678"),
     ]
     data, name = (xlsx(rows), "l.xlsx") if kind == "xlsx" else (csv_bytes(rows), "l.csv")
     monkeypatch.setattr(pushed, "CHUNK", 3)
@@ -201,22 +208,28 @@ def test_a_long_list_checked_by_worker_processes_gets_the_same_rows_as_one_check
 # --- matching and routing -----------------------------------------------------------------------
 
 
-def test_it_matches_by_document_and_by_phone_and_name_and_routes_each_row(team, make_person, id_numbers):
+def test_it_matches_by_document_and_by_phone_and_name_and_routes_each_row(
+    team, make_person, id_numbers, clock
+):
     by_id = make_person(GRID_B, name="赵敏", number=id_numbers(division="320583"))
     by_phone = make_person(GRID, name="钱伟", phone="13812345678", number=id_numbers(division="320583"))
     make_person(GRID, name="别人", phone="13700000000", number=id_numbers(division="320583"))
     id_of_by_id = _number_of(by_id)
     rows = [
-        _row(id_of_by_id, name="赵敏", division=GRID),  # matched by document; routed by code
-        _row("", name="钱伟", phone="13812345678", address="江苏省昆山市亭林街道某某路1号"),  # phone+name
-        _row("", name="孙丽", phone="13700000000"),  # same phone, other name: no match
-        _row(id_numbers(), name="周杰"),  # unknown: routed to the area's command
+        _row(clock.now, id_of_by_id, name="赵敏", division=GRID),  # matched by document; routed by code
+        _row(
+            clock.now, "", name="钱伟", phone="13812345678", address="江苏省昆山市亭林街道某某路1号"
+        ),  # phone+name
+        _row(clock.now, "", name="孙丽", phone="13700000000"),  # same phone, other name: no match
+        _row(clock.now, id_numbers(), name="周杰"),  # unknown: routed to the area's command
     ]
     community_name = _division_name(OTHER_COMMUNITY)
-    rows.append(_row(id_numbers(), name="吴昊", address=f"江苏省昆山市亭林街道{community_name}XX路9号"))
+    rows.append(
+        _row(clock.now, id_numbers(), name="吴昊", address=f"江苏省昆山市亭林街道{community_name}XX路9号")
+    )
     elsewhere = make_person(GRID, name="冯巩", number=id_numbers(division="320583"))
     rows.append(
-        _row(_number_of(elsewhere), name="冯巩", address="昆山市巴城镇湖滨路3号")
+        _row(clock.now, _number_of(elsewhere), name="冯巩", address="昆山市巴城镇湖滨路3号")
     )  # staying in another town
     result = _upload(team, xlsx(rows))
     assert result.valid_rows == 6, [i.text for i in pushed.row_errors(result)]
@@ -238,23 +251,25 @@ def test_it_matches_by_document_and_by_phone_and_name_and_routes_each_row(team, 
     assert result.routing == {"division_code": 1, "address": 2, "person": 1, "list_area": 2}
 
 
-def test_it_routes_a_matched_person_without_code_or_address_to_their_grid_cell(team, make_person, id_numbers):
+def test_it_routes_a_matched_person_without_code_or_address_to_their_grid_cell(
+    team, make_person, id_numbers, clock
+):
     person = make_person(GRID_B, name="郑爽", number=id_numbers(division="320583"))
-    result = _upload(team, xlsx([_row(_number_of(person), name="郑爽")]))
+    result = _upload(team, xlsx([_row(clock.now, _number_of(person), name="郑爽")]))
     row = PushedRow.objects.get(pushed_list=result)
     assert (row.division_code, row.routed_by) == (GRID_B, RoutedBy.PERSON)
 
 
-def test_it_refuses_a_division_code_outside_the_teams_area(team, id_numbers):
-    result = _upload(team, xlsx([_row(id_numbers(), division="320585001001001")]))
+def test_it_refuses_a_division_code_outside_the_teams_area(team, id_numbers, clock):
+    result = _upload(team, xlsx([_row(clock.now, id_numbers(), division="320585001001001")]))
     assert [i.text for i in pushed.row_errors(result)] == [
         "row 2, column 区划代码: This division is not one of your area's."
     ]
 
 
-def test_it_stores_identifiers_only_encrypted_with_blind_index_and_masked(team, id_numbers):
+def test_it_stores_identifiers_only_encrypted_with_blind_index_and_masked(team, id_numbers, clock):
     number, phone = id_numbers(), "13655556666"
-    result = _upload(team, xlsx([_row(number, phone=phone)]))
+    result = _upload(team, xlsx([_row(clock.now, number, phone=phone)]))
     row = PushedRow.objects.get(pushed_list=result)
     assert row.id_number_masked == number[:4] + "*" * 10 + number[-4:]
     assert row.phone_masked == "136****6666"
@@ -273,22 +288,22 @@ def test_it_stores_identifiers_only_encrypted_with_blind_index_and_masked(team, 
 # --- committing ------------------------------------------------------------------------------------
 
 
-def _list_of(team, make_person, id_numbers, n, *, matched_every=2):
+def _list_of(now, team, make_person, id_numbers, n, *, matched_every=2):
     rows = []
     for i in range(n):
         if i % matched_every == 0:
             person = make_person(GRID, name=f"张{i}", number=id_numbers(division="320583"))
-            rows.append(_row(_number_of(person), name=person.name, division=GRID))
+            rows.append(_row(now, _number_of(person), name=person.name, division=GRID))
         else:
-            rows.append(_row(id_numbers(), name=f"李{i}", division=GRID))
+            rows.append(_row(now, id_numbers(), name=f"李{i}", division=GRID))
     return _upload(team, xlsx(rows))
 
 
 def test_it_commits_in_batches_opening_a_check_per_row_and_reassessing_the_matched(
-    team, make_person, id_numbers
+    team, make_person, id_numbers, clock
 ):
-    pushed_list = _list_of(team, make_person, id_numbers, 12)
-    started = timezone.now()
+    pushed_list = _list_of(clock.now, team, make_person, id_numbers, 12)
+    started = clock.now
     done = _commit(team, pushed_list, batch_size=5, due_hours=12)
     assert done.status == ListStatus.COMMITTED
     assert (done.batches_total, done.batches_done, done.committed_rows) == (3, 3, 12)
@@ -300,7 +315,7 @@ def test_it_commits_in_batches_opening_a_check_per_row_and_reassessing_the_match
     )
     # due 12 hours from when the checks reach the communities, the commit (tasks/due.py)
     (due,) = {t.due_at for t in VerificationTask.objects.all()}
-    assert started + timedelta(hours=12) <= due <= timezone.now() + timedelta(hours=12)
+    assert started + timedelta(hours=12) <= due <= clock.now + timedelta(hours=12)
     mirrors = Task.objects.filter(source_type="verification", status=TaskStatus.OPEN)
     assert mirrors.count() == 12
     assert set(mirrors.values_list("assignee", flat=True)) == {"grid_worker"}
@@ -311,9 +326,9 @@ def test_it_commits_in_batches_opening_a_check_per_row_and_reassessing_the_match
 
 
 def test_a_crash_in_batch_3_of_5_leaves_whole_batches_and_a_rerun_completes_without_duplicates(
-    team, make_person, id_numbers, monkeypatch
+    team, make_person, id_numbers, monkeypatch, clock
 ):
-    pushed_list = _list_of(team, make_person, id_numbers, 25, matched_every=1)
+    pushed_list = _list_of(clock.now, team, make_person, id_numbers, 25, matched_every=1)
     pushed.request_commit(actor=team, pushed=pushed_list, batch_size=5, enqueue=False)
     real = pushed.reassess_many
     calls = {"n": 0}
@@ -352,12 +367,10 @@ def test_a_crash_in_batch_3_of_5_leaves_whole_batches_and_a_rerun_completes_with
     assert VerificationTask.objects.count() == 25
 
 
-def test_a_second_worker_never_commits_a_row_twice(team, make_person, id_numbers):
-    pushed_list = _list_of(team, make_person, id_numbers, 4)
+def test_a_second_worker_never_commits_a_row_twice(team, make_person, id_numbers, clock):
+    pushed_list = _list_of(clock.now, team, make_person, id_numbers, 4)
     pushed.request_commit(actor=team, pushed=pushed_list, enqueue=False)
-    PushedList.objects.filter(pk=pushed_list.pk).update(
-        status=ListStatus.COMMITTING, heartbeat_at=timezone.now()
-    )
+    PushedList.objects.filter(pk=pushed_list.pk).update(status=ListStatus.COMMITTING, heartbeat_at=clock.now)
     second = pushed.run_commit(list_id=pushed_list.pk, actor=team)
     if pushed.parallel_commits():
         # PostgreSQL: the second worker shares the list, taking only rows nobody holds
@@ -366,14 +379,16 @@ def test_a_second_worker_never_commits_a_row_twice(team, make_person, id_numbers
         # SQLite: a live commit is left alone…
         assert second.status == ListStatus.COMMITTING and not VerificationTask.objects.exists()
         # …and one whose heartbeat stopped long ago was a crash: the next run takes it over
-        PushedList.objects.filter(pk=pushed_list.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+        PushedList.objects.filter(pk=pushed_list.pk).update(heartbeat_at=clock.now - timedelta(hours=1))
         assert pushed.run_commit(list_id=pushed_list.pk, actor=team).status == ListStatus.COMMITTED
     assert VerificationTask.objects.count() == 4
     assert VerificationTask.objects.values("pushed_row").distinct().count() == 4
 
 
-def test_the_valid_rows_of_a_list_with_errors_commit_only_when_asked(team, id_numbers):
-    result = _upload(team, xlsx([_row(id_numbers()), _row("123"), _row(id_numbers())]))
+def test_the_valid_rows_of_a_list_with_errors_commit_only_when_asked(team, id_numbers, clock):
+    result = _upload(
+        team, xlsx([_row(clock.now, id_numbers()), _row(clock.now, "123"), _row(clock.now, id_numbers())])
+    )
     assert result.error_rows == 1
     done = _commit(team, result, skip_invalid=True)
     assert done.committed_rows == 2
@@ -384,7 +399,7 @@ def test_the_valid_rows_of_a_list_with_errors_commit_only_when_asked(team, id_nu
 
 
 def test_the_commit_runs_as_a_background_task_of_the_queue(
-    team, id_numbers, django_capture_on_commit_callbacks, monkeypatch
+    team, id_numbers, django_capture_on_commit_callbacks, monkeypatch, clock
 ):
     from django.core.management import call_command
     from django_tasks_db.management.commands import db_worker
@@ -393,7 +408,7 @@ def test_the_commit_runs_as_a_background_task_of_the_queue(
     # the worker closes connections between tasks; the test's transaction must outlive it
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
-    result = _upload(team, xlsx([_row(id_numbers()) for _ in range(3)]))
+    result = _upload(team, xlsx([_row(clock.now, id_numbers()) for _ in range(3)]))
     with django_capture_on_commit_callbacks(execute=True):
         pushed.request_commit(actor=team, pushed=result)
     queued = PushedList.objects.get(pk=result.pk)
@@ -410,7 +425,7 @@ def test_the_commit_runs_as_a_background_task_of_the_queue(
 # --- feedback ------------------------------------------------------------------------------------
 
 
-def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id_numbers):
+def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id_numbers, clock):
     from epigrid.declarations import services
 
     person = make_person(GRID, name="冯刚", number=id_numbers(division="320583"))
@@ -418,9 +433,9 @@ def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id
         team,
         xlsx(
             [
-                _row(_number_of(person), name="冯刚", division=GRID),
-                _row("123", name="坏行"),
-                _row(id_numbers(), name="陈红", division=GRID),
+                _row(clock.now, _number_of(person), name="冯刚", division=GRID),
+                _row(clock.now, "123", name="坏行"),
+                _row(clock.now, id_numbers(), name="陈红", division=GRID),
             ]
         ),
     )
@@ -445,10 +460,10 @@ def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id
     assert AuditEvent.objects.filter(action="export", object_id=str(result.pk)).exists()
 
 
-def test_progress_counts_checks_by_outcome(team, persona, id_numbers):
+def test_progress_counts_checks_by_outcome(team, persona, id_numbers, clock):
     from epigrid.declarations import services
 
-    result = _upload(team, xlsx([_row(id_numbers(), division=GRID) for _ in range(4)]))
+    result = _upload(team, xlsx([_row(clock.now, id_numbers(), division=GRID) for _ in range(4)]))
     _commit(team, result)
     worker = Actor(user=persona("grid_worker", prefixes=[GRID]), via="test")
     tasks = list(VerificationTask.objects.order_by("pushed_row__row_number"))

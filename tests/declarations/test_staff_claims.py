@@ -32,8 +32,7 @@ VICTIM_NAME = "刘洋"
 VICTIM_PHONE = "13911112222"
 
 
-def _payload(number, name, phone=VICTIM_PHONE):
-    now = timezone.now()
+def _payload(now, number, name, phone=VICTIM_PHONE):
     return {
         "person": {"doc_type": "resident_id", "id_number": number, "name": name, "phone": phone},
         "division_code": GRID,
@@ -42,7 +41,7 @@ def _payload(number, name, phone=VICTIM_PHONE):
         "origin": "420100",
         "transport": "train",
         "transport_number": "G1234",
-        "stops": [{"area": WUCHANG, "start": str(timezone.localdate() - timedelta(days=6))}],
+        "stops": [{"area": WUCHANG, "start": str(timezone.localdate(now) - timedelta(days=6))}],
     }
 
 
@@ -83,14 +82,14 @@ def _number(person) -> str:
 
 @pytest.mark.parametrize("name", ["王五", VICTIM_NAME], ids=["wrong-name", "right-name"])
 def test_it_never_applies_a_grid_workers_declaration_for_another_grids_person(
-    client_for, worker, victim, name
+    client_for, worker, victim, name, clock
 ):
     """The issue's scenario: a grid worker, another grid's person's ID number, with a wrong name
     and with the right one. Both are kept unconfirmed, the code does not turn red, the response
     names no person, and the check goes to the person's own grid."""
     api = client_for(worker)
     response = api.post(
-        "/api/v1/declarations", _payload(_number(victim), name), content_type="application/json"
+        "/api/v1/declarations", _payload(clock.now, _number(victim), name), content_type="application/json"
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -112,11 +111,13 @@ def test_it_never_applies_a_grid_workers_declaration_for_another_grids_person(
 
 
 def test_it_applies_the_declaration_once_the_persons_own_grid_confirms_it(
-    client_for, persona, worker, victim
+    client_for, persona, worker, victim, clock
 ):
     api = client_for(worker)
     body = api.post(
-        "/api/v1/declarations", _payload(_number(victim), VICTIM_NAME), content_type="application/json"
+        "/api/v1/declarations",
+        _payload(clock.now, _number(victim), VICTIM_NAME),
+        content_type="application/json",
     ).json()
     check = VerificationTask.objects.get(declaration_id=body["id"])
     own_worker = persona("grid_worker", prefixes=[OTHER_GRID])
@@ -160,10 +161,10 @@ def test_it_waits_for_a_check_where_they_stay_when_the_name_or_phone_is_wrong(
 
 
 def test_it_shows_the_declared_name_and_nothing_of_the_record_on_the_staff_pages(
-    client_for, persona, worker, victim
+    client_for, persona, worker, victim, clock
 ):
     client = client_for(worker)
-    now = timezone.now()
+    now = clock.now
     response = client.post(
         "/declarations/new/",
         {
@@ -200,7 +201,7 @@ def test_it_shows_the_declared_name_and_nothing_of_the_record_on_the_staff_pages
     assert "王五" in card and f"/people/{victim.pk}/" in card
 
 
-def test_it_routes_a_check_found_with_another_grids_document_instead_of_applying_it(persona, victim):
+def test_it_routes_a_check_found_with_another_grids_document_instead_of_applying_it(persona, victim, clock):
     """The tip path: a worker records a tip as found and types another grid's person's
     document. The arrival waits for the person's own grid."""
     tip = services.submit_tip(
@@ -218,7 +219,7 @@ def test_it_routes_a_check_found_with_another_grids_document_instead_of_applying
                 doc_type="resident_id",
                 id_number=_number(victim),
                 name=name,
-                arrived_at=timezone.now() - timedelta(days=1),
+                arrived_at=clock.now - timedelta(days=1),
             ),
         )
         task.refresh_from_db()
@@ -239,12 +240,12 @@ def test_it_links_a_tip_with_a_phone_but_no_name_to_no_one(victim):
 
 
 def test_it_never_matches_or_changes_a_person_outside_a_pushed_lists_area(
-    persona, make_person, id_numbers, system
+    persona, make_person, id_numbers, system, clock
 ):
     outside = make_person("320585", name="吴昊", number=id_numbers(division="320585"))
     reassess_many([outside.pk], actor=system)
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
     listed = pushed.upload(
         actor=team,
         name="铁路",

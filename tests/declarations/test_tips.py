@@ -19,12 +19,12 @@ REPORTER_PHONE = "13522223333"
 REPORTER_NAME = "热心居民"
 
 
-def _tip(**extra):
+def _tip(now, **extra):
     data = services.TipInput(
         division_code=extra.pop("division_code", GRID),
         address="亭林路12号2幢302室",
         observed="前天晚上拖着行李箱回来，小区门口没有登记。",
-        arrived_on=timezone.localdate() - timedelta(days=2),
+        arrived_on=timezone.localdate(now) - timedelta(days=2),
         origin="420100",
         reporter_name=REPORTER_NAME,
         reporter_phone=REPORTER_PHONE,
@@ -33,18 +33,18 @@ def _tip(**extra):
     return services.submit_tip(actor=Actor(user=None, via="public", ip="198.51.100.7"), data=data)
 
 
-def test_it_turns_a_tip_into_a_check_for_the_community(world):
-    tip = _tip()
+def test_it_turns_a_tip_into_a_check_for_the_community(world, clock):
+    tip = _tip(clock.now)
     assert tip.status == TipStatus.OPEN and tip.channel == Channel.PUBLIC
     task = VerificationTask.objects.get(tip=tip)
     assert task.kind == VerificationKind.TIP and task.division_code == GRID and task.assignee == "grid_worker"
     assert task.due_at == tip.created_at + timedelta(hours=24)
-    community = _tip(division_code=COMMUNITY)
+    community = _tip(clock.now, division_code=COMMUNITY)
     assert VerificationTask.objects.get(tip=community).assignee == "command"
 
 
-def test_the_reporter_is_stored_only_encrypted(world):
-    tip = _tip()
+def test_the_reporter_is_stored_only_encrypted(world, clock):
+    tip = _tip(clock.now)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT * FROM declarations_tip WHERE id = %s",
@@ -58,8 +58,8 @@ def test_the_reporter_is_stored_only_encrypted(world):
         assert secret.encode() not in raw
 
 
-def test_the_reporter_is_revealed_only_to_tips_reporter_and_audited(world, persona):
-    tip = _tip()
+def test_the_reporter_is_revealed_only_to_tips_reporter_and_audited(world, persona, clock):
+    tip = _tip(clock.now)
     cdc = Actor(user=persona("cdc"), via="test")
     contact = services.reveal_reporter(actor=cdc, tip=tip, purpose="核实线索")
     assert contact == {"name": REPORTER_NAME, "phone": REPORTER_PHONE}
@@ -74,8 +74,8 @@ def test_the_reporter_is_revealed_only_to_tips_reporter_and_audited(world, perso
         services.reveal_reporter(actor=taicang_cdc, tip=tip)
 
 
-def test_a_tip_found_on_the_ground_confirms_the_arrival(world, persona, id_numbers):
-    tip = _tip(subject_name="赵某")
+def test_a_tip_found_on_the_ground_confirms_the_arrival(world, persona, id_numbers, clock):
+    tip = _tip(clock.now, subject_name="赵某")
     task = VerificationTask.objects.get(tip=tip)
     worker = Actor(user=persona("grid_worker", prefixes=[GRID]), via="test")
     with pytest.raises(services.DeclarationError) as error:
@@ -93,9 +93,9 @@ def test_a_tip_found_on_the_ground_confirms_the_arrival(world, persona, id_numbe
     assert MeasureRecord.objects.filter(person_id=task.person_id, rule_id="JS79-13/wuhan").exists()
 
 
-def test_a_tip_naming_a_registered_phone_is_linked_to_that_person(world, make_person):
+def test_a_tip_naming_a_registered_phone_is_linked_to_that_person(world, make_person, clock):
     person = make_person(GRID, name="孙悟", phone="13700007777")
-    tip = _tip(subject_name="孙悟", subject_phone="137 0000 7777")
+    tip = _tip(clock.now, subject_name="孙悟", subject_phone="137 0000 7777")
     assert VerificationTask.objects.get(tip=tip).person_id == person.pk
     assert tip.subject_phone_masked == "137****7777"
 
@@ -127,8 +127,8 @@ def test_the_tip_form_describes_facts_and_labels_no_region(client, world):
         assert word not in page
 
 
-def test_verification_task_texts_state_facts_only(world):
-    tip = _tip()
+def test_verification_task_texts_state_facts_only(world, clock):
+    tip = _tip(clock.now)
     mirror = VerificationTask.objects.get(tip=tip)
     from epigrid.tasks.models import Task
 
@@ -138,11 +138,11 @@ def test_verification_task_texts_state_facts_only(world):
     assert REPORTER_NAME not in text and REPORTER_PHONE not in text
 
 
-def test_nothing_about_the_tip_reaches_the_person_reported(world, client, id_numbers):
+def test_nothing_about_the_tip_reaches_the_person_reported(world, client, id_numbers, clock):
     """The reported person declares later: their status page shows what they declared, never
     the tip or the reporter."""
     number = id_numbers()
-    tip = _tip(subject_name="周某")
+    tip = _tip(clock.now, subject_name="周某")
     result = services.declare_public(
         actor=Actor(user=None, via="public"), person_data=identity(number, name="周某"), data=_arrival()
     )

@@ -47,8 +47,8 @@ def commit(persona):
     return run
 
 
-def _arrived(hours=20):
-    return timezone.localtime(timezone.now() - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
+def _arrived(now, hours=20):
+    return timezone.localtime(now - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M")
 
 
 def _open_rules(person_id) -> set[str]:
@@ -66,9 +66,9 @@ def _number(person):
     return cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
 
 
-def test_found_confirms_the_arrival_of_a_matched_person(worker, commit, make_person, id_numbers):
+def test_found_confirms_the_arrival_of_a_matched_person(worker, commit, make_person, id_numbers, clock):
     person = make_person(GRID, name="韩梅", number=id_numbers(division="320583"))
-    (task,) = commit([[_number(person), "韩梅", "", "武汉市", _arrived(), "", GRID, "火车", "G2"]])
+    (task,) = commit([[_number(person), "韩梅", "", "武汉市", _arrived(clock.now), "", GRID, "火车", "G2"]])
     assert _open_rules(person.pk) == {"JS79-13/wuhan"}  # the pushed arrival already counts
     services.complete_verification(actor=worker, task=task, outcome=Outcome.FOUND, notes="已到家")
     task.refresh_from_db()
@@ -85,9 +85,11 @@ def test_found_confirms_the_arrival_of_a_matched_person(worker, commit, make_per
         services.complete_verification(actor=worker, task=task, outcome=Outcome.LEFT)
 
 
-def test_found_registers_a_person_the_list_did_not_match(worker, commit, id_numbers):
+def test_found_registers_a_person_the_list_did_not_match(worker, commit, id_numbers, clock):
     number = id_numbers()
-    (task,) = commit([[number, "马丽", "13655554444", "湖北省宜昌市", _arrived(), "", GRID, "自驾", "鄂E1"]])
+    (task,) = commit(
+        [[number, "马丽", "13655554444", "湖北省宜昌市", _arrived(clock.now), "", GRID, "自驾", "鄂E1"]]
+    )
     assert task.person_id is None
     services.complete_verification(actor=worker, task=task, outcome=Outcome.FOUND)
     task.refresh_from_db()
@@ -97,8 +99,8 @@ def test_found_registers_a_person_the_list_did_not_match(worker, commit, id_numb
     assert _open_rules(person.pk) == {"JS79-13/hubei"}
 
 
-def test_found_without_a_document_asks_the_worker_for_it(worker, commit):
-    (task,) = commit([["", "牛犇", "13655553333", "湖北省宜昌市", _arrived(), "", GRID, "", ""]])
+def test_found_without_a_document_asks_the_worker_for_it(worker, commit, clock):
+    (task,) = commit([["", "牛犇", "13655553333", "湖北省宜昌市", _arrived(clock.now), "", GRID, "", ""]])
     with pytest.raises(services.DeclarationError) as error:
         services.complete_verification(actor=worker, task=task, outcome=Outcome.FOUND)
     assert error.value.field == "id_number"
@@ -108,18 +110,18 @@ def test_found_without_a_document_asks_the_worker_for_it(worker, commit):
 
 @pytest.mark.parametrize("outcome, counts", [("left", False), ("wrong_info", False), ("not_found", True)])
 def test_other_outcomes_decide_whether_the_pushed_arrival_still_counts(
-    worker, commit, make_person, id_numbers, outcome, counts
+    worker, commit, make_person, id_numbers, outcome, counts, clock
 ):
     person = make_person(GRID, name="杨帆", number=id_numbers(division="320583"))
-    (task,) = commit([[_number(person), "杨帆", "", "武汉", _arrived(), "", GRID, "", ""]])
+    (task,) = commit([[_number(person), "杨帆", "", "武汉", _arrived(clock.now), "", GRID, "", ""]])
     services.complete_verification(actor=worker, task=task, outcome=outcome, notes="记录")
     assert PushedRow.objects.get(pk=task.pushed_row_id).excluded_from_facts is not counts
     assert (_open_rules(person.pk) == {"JS79-13/wuhan"}) is counts
     assert not Declaration.objects.filter(person=person).exists()
 
 
-def test_a_worker_cannot_record_a_check_outside_their_grid(commit, persona, id_numbers):
-    (task,) = commit([[id_numbers(), "林", "", "武汉", _arrived(), "", GRID, "", ""]])
+def test_a_worker_cannot_record_a_check_outside_their_grid(commit, persona, id_numbers, clock):
+    (task,) = commit([[id_numbers(), "林", "", "武汉", _arrived(clock.now), "", GRID, "", ""]])
     neighbour = Actor(user=persona("grid_worker", prefixes=[GRID_B]), via="test")
     with pytest.raises(services.NotFound):
         services.complete_verification(actor=neighbour, task=task, outcome=Outcome.FOUND)
@@ -128,8 +130,8 @@ def test_a_worker_cannot_record_a_check_outside_their_grid(commit, persona, id_n
         services.complete_verification(actor=command, task=task, outcome=Outcome.FOUND)
 
 
-def test_a_command_routes_a_community_check_to_a_grid_cell(commit, persona, id_numbers, worker):
-    (task,) = commit([[id_numbers(), "林", "", "武汉", _arrived(), "", COMMUNITY, "", ""]])
+def test_a_command_routes_a_community_check_to_a_grid_cell(commit, persona, id_numbers, worker, clock):
+    (task,) = commit([[id_numbers(), "林", "", "武汉", _arrived(clock.now), "", COMMUNITY, "", ""]])
     assert task.assignee == "command"
     command = Actor(user=persona("county_command"), via="test")
     with pytest.raises(services.DeclarationError):
@@ -145,15 +147,15 @@ def test_a_command_routes_a_community_check_to_a_grid_cell(commit, persona, id_n
     services.complete_verification(actor=worker, task=task, outcome=Outcome.NOT_FOUND)
 
 
-def test_a_unit_manager_checks_an_employee_on_their_roster(persona, commit, make_person, id_numbers):
+def test_a_unit_manager_checks_an_employee_on_their_roster(persona, commit, make_person, id_numbers, clock):
     from epigrid.units.models import RosterEntry, Unit
 
     unit = Unit.objects.create(kind="enterprise", name="昆山某厂", division_code=GRID_B, uscc="")
     person = make_person(GRID, name="秦川", number=id_numbers(division="320583"))
     RosterEntry.objects.create(
-        unit=unit, person=person, role="employee", division_code=GRID_B, started_on=timezone.localdate()
+        unit=unit, person=person, role="employee", division_code=GRID_B, started_on=clock.today
     )
-    (task,) = commit([[_number(person), "秦川", "", "武汉", _arrived(), "", "", "", ""]])
+    (task,) = commit([[_number(person), "秦川", "", "武汉", _arrived(clock.now), "", "", "", ""]])
     assert task.unit_id == unit.pk and task.division_code == GRID  # the grid cell and the unit both see it
     manager = Actor(user=persona("unit_manager", prefixes=[], units=[unit]), via="test")
     services.complete_verification(actor=manager, task=task, outcome=Outcome.FOUND, notes="已返岗")

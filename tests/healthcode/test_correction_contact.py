@@ -30,11 +30,10 @@ def _fresh_rate_limits():
 
 
 @pytest.fixture
-def asked(client, make_person, facts, assess):
-    from django.utils import timezone
+def asked(client, make_person, facts, assess, clock):
 
     person = make_person(GRID, name="周强")
-    now = timezone.now()
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
     link = create_private_link(actor=Actor.system("test"), person=person)
@@ -107,9 +106,8 @@ def test_a_contact_that_is_not_a_phone_is_sealed_and_masked_too(make_person):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_seals_the_contacts_already_stored(make_person):
+def test_the_migration_seals_the_contacts_already_stored(make_person, clock):
     from django.db.migrations.executor import MigrationExecutor
-    from django.utils import timezone
 
     from epigrid.healthcode.contact import CONTACT_FIELD
     from epigrid.lib.crypto import cipher
@@ -127,7 +125,7 @@ def test_the_migration_seals_the_contacts_already_stored(make_person):
             text="颜色不对",
             contact=PHONE,
             division_code=GRID,
-            created_at=timezone.now(),
+            created_at=clock.now,
         )
     finally:
         executor = MigrationExecutor(connection)

@@ -4,7 +4,6 @@ decides with notes, and the person sees the outcome."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.healthcode import services
@@ -20,9 +19,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def red_person(make_person, facts, assess):
+def red_person(make_person, facts, assess, clock):
     person = make_person(GRID, name="周强")
-    now = timezone.now()
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
     return person

@@ -7,7 +7,6 @@ import re
 from datetime import date, datetime
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.healthcode import keys, tokens
@@ -50,7 +49,7 @@ def isolated(make_person, facts, assess, system):
     return person
 
 
-def test_it_shows_red_with_the_isolation_as_reason_on_the_persons_own_code_page(client, isolated):
+def test_it_shows_red_with_the_isolation_as_reason_on_the_persons_own_code_page(client, isolated, clock):
     link = create_private_link(actor=Actor.system("test"), person=isolated)
 
     page = client.get(f"/healthcode/me/{link}/").content.decode()
@@ -68,7 +67,7 @@ def test_it_shows_red_with_the_isolation_as_reason_on_the_persons_own_code_page(
     assert "按下列要求隔离观察，不要外出" in page
     measures = re.findall(r'<li class="hc-measure" data-state="(\w+)">([^<]+)', page)
     assert ("active", "居家隔离或集中隔离") in [(state, text.split("，")[0]) for state, text in measures]
-    verdict = tokens.verify(token_on(page), keys.published_key_list(), timezone.now())
+    verdict = tokens.verify(token_on(page), keys.published_key_list(), clock.now)
     assert verdict.valid and verdict.colour == "red"
 
     english = client.get(f"/healthcode/me/{link}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()

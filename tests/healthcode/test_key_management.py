@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.utils import timezone
 
 from epigrid.accounts.models import AuditEvent
 from epigrid.healthcode import keys, services, tokens
@@ -52,7 +51,7 @@ def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
     ).exists()
 
 
-def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code):
+def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code, clock):
     token = services.issue_token(code).token
 
     response = client.get("/healthcode/keys.json")
@@ -64,12 +63,12 @@ def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code):
     assert doc["issuer"] == keys.issuer() and len(doc["keys"]) == 1
     assert set(doc["keys"][0]) == {"kid", "alg", "public_key", "not_before", "not_after"}
     assert "private" not in response.content.decode()
-    assert tokens.verify(token, tokens.load_key_list(response.content), timezone.now()).valid
+    assert tokens.verify(token, tokens.load_key_list(response.content), clock.now).valid
     again = client.get("/healthcode/keys.json", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
 
 
-def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(client, code):
+def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(client, code, clock):
     old_key = keys.signer()
     old_token = services.issue_token(code).token
     # a code with a lifetime longer than the grace, to see the key's end stop it
@@ -79,7 +78,7 @@ def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(clien
         bytes.fromhex(old_key.kid),
         code.code_id,
         "green",
-        timezone.now(),
+        clock.now,
         timedelta(hours=3),
     )
 
@@ -92,7 +91,7 @@ def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(clien
     published = client.get("/healthcode/keys.json").json()
     assert {k["kid"] for k in published["keys"]} == {old_key.kid, new_key.kid}
     trust = tokens.load_trust_list(json.dumps(published))
-    now = timezone.now()
+    now = clock.now
     # the code shown a moment before the rotation still verifies; new codes use the new key
     assert tokens.verify(old_token, trust, now).reason == tokens.Reason.OK
     new_token = services.issue_token(code).token
@@ -114,9 +113,9 @@ def test_a_grace_shorter_than_a_token_lifetime_is_refused(code):
     assert SigningKey.objects.count() == 1
 
 
-def test_a_key_published_ahead_verifies_before_it_signs(code, system):
+def test_a_key_published_ahead_verifies_before_it_signs(code, system, clock):
     current = keys.signer()
-    now = timezone.now()
+    now = clock.now
 
     new, retired = keys.rotate_keys(actor=system, at=now, publish_ahead=timedelta(hours=6))
 
@@ -134,7 +133,7 @@ def _province_file(tmp_path, issuer, *public_keys, name=None):
     return str(path)
 
 
-def test_trust_add_accepts_another_provinces_codes(tmp_path, client, code):
+def test_trust_add_accepts_another_provinces_codes(tmp_path, client, code, clock):
     zj = make_issuer("CN-33", 3, LONG_AGO)
 
     printed = command("trust", "add", _province_file(tmp_path, "CN-33", zj.public))
@@ -143,7 +142,7 @@ def test_trust_add_accepts_another_provinces_codes(tmp_path, client, code):
     doc = client.get("/healthcode/trust.json").json()
     assert [entry["issuer"] for entry in doc["issuers"]] == sorted([keys.issuer(), "CN-33"])
     trust = tokens.load_trust_list(json.dumps(doc))
-    assert tokens.verify(zj.issue("yellow", issued_at=timezone.now()), trust, timezone.now()).valid
+    assert tokens.verify(zj.issue("yellow", issued_at=clock.now), trust, clock.now).valid
     assert f"CN-33  {zj.kid.hex()}" in command("trust", "list")
     assert AuditEvent.objects.filter(object_type="healthcode_trust", object_id="CN-33").exists()
 

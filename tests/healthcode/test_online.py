@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from epigrid.healthcode import keys, services, tokens
 from epigrid.healthcode.models import HealthCode
@@ -64,17 +63,17 @@ def test_a_current_green_token_verifies_online_without_the_name(client, scanner,
 
 
 def test_a_colour_change_makes_the_old_token_stale_online_while_offline_still_verifies(
-    client, scanner, green, facts, assess
+    client, scanner, green, facts, assess, clock
 ):
     person, code, issued = green
     facts[str(person.pk)] = {
-        "contact": ContactStatus(kind="close", last_exposure=timezone.now(), identified_at=timezone.now())
+        "contact": ContactStatus(kind="close", last_exposure=clock.now, identified_at=clock.now)
     }
 
     assess(person, cause="case")
 
     # offline: the signature and the time window are all an offline checkpoint can see
-    offline = tokens.verify(issued.token, keys.published_key_list(), timezone.now())
+    offline = tokens.verify(issued.token, keys.published_key_list(), clock.now)
     assert (offline.valid, offline.colour) == (True, "green")
     body = post(client, scanner, issued.token).json()
     assert body["valid"] is True and body["colour"] == "green"
@@ -122,7 +121,7 @@ def _tamper(token, offset, xor=0x01):
     return tokens.PREFIX + tokens.b45encode(bytes(raw))
 
 
-def test_refusals_keep_their_distinct_reasons_online(client, scanner, green):
+def test_refusals_keep_their_distinct_reasons_online(client, scanner, green, clock):
     person, code, issued = green
     signing = keys.signer()
     key = keys.private_key(signing)
@@ -147,7 +146,7 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green):
                 kid,
                 code.code_id.bytes,
                 "green",
-                timezone.now() + timedelta(hours=1),
+                clock.now + timedelta(hours=1),
                 timedelta(minutes=5),
             ),
             "not_yet_valid",
@@ -159,12 +158,12 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green):
                 tokens.derive_kid(tokens.public_key_bytes(stranger)),
                 code.code_id.bytes,
                 "green",
-                timezone.now(),
+                clock.now,
                 timedelta(minutes=5),
             ),
             "unknown_kid",
         ),
-        "untrusted issuer": (guangdong.issue(issued_at=timezone.now()), "untrusted_issuer"),
+        "untrusted issuer": (guangdong.issue(issued_at=clock.now), "untrusted_issuer"),
         "garbage": ("HCT1:$$$", "malformed"),
         "later version": ("HCT2:ABC", "unsupported_version"),
     }
@@ -182,10 +181,12 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green):
             assert "current_colour" not in body, name
 
 
-def test_an_expired_token_of_a_valid_key_says_expired_and_still_reports_freshness(client, scanner, green):
+def test_an_expired_token_of_a_valid_key_says_expired_and_still_reports_freshness(
+    client, scanner, green, clock
+):
     person, code, issued = green
     signing = keys.signer()
-    at = timezone.now() - timedelta(minutes=10)
+    at = clock.now - timedelta(minutes=10)
     old = tokens.issue(
         keys.private_key(signing),
         keys.issuer(),
@@ -204,7 +205,9 @@ def test_an_expired_token_of_a_valid_key_says_expired_and_still_reports_freshnes
     assert (body["valid"], body["reason"], body["colour"]) == (False, "expired", "green")
 
 
-def test_a_withdrawn_code_and_an_unknown_code_are_told_apart(client, scanner, green, make_person, assess):
+def test_a_withdrawn_code_and_an_unknown_code_are_told_apart(
+    client, scanner, green, make_person, assess, clock
+):
     person, code, issued = green
     signing = keys.signer()
     invented = tokens.issue(
@@ -213,7 +216,7 @@ def test_a_withdrawn_code_and_an_unknown_code_are_told_apart(client, scanner, gr
         bytes.fromhex(signing.kid),
         os.urandom(16),
         "green",
-        timezone.now(),
+        clock.now,
         timedelta(minutes=5),
     )
     assert (
@@ -221,7 +224,7 @@ def test_a_withdrawn_code_and_an_unknown_code_are_told_apart(client, scanner, gr
         >= {"valid": True, "online": "unknown_code", "stale": True}.items()
     )
 
-    HealthCode.objects.filter(pk=code.pk).update(revoked_at=timezone.now())
+    HealthCode.objects.filter(pk=code.pk).update(revoked_at=clock.now)
     assert post(client, scanner, issued.token).json().items() >= {"online": "revoked", "stale": True}.items()
 
 
@@ -246,11 +249,11 @@ def test_the_token_body_is_limited(client, scanner):
     assert response.json()["field"] == "token"
 
 
-def test_a_mutually_recognised_province_verifies_without_an_online_answer(client, scanner, system):
+def test_a_mutually_recognised_province_verifies_without_an_online_answer(client, scanner, system, clock):
     zj = make_issuer("CN-33", 3, datetime(2024, 1, 1, tzinfo=UTC))
     keys.add_trusted(actor=system, document=tokens.PublicKeyList("CN-33", [zj.public]).to_json())
 
-    body = post(client, scanner, zj.issue("yellow", issued_at=timezone.now())).json()
+    body = post(client, scanner, zj.issue("yellow", issued_at=clock.now)).json()
 
     assert (body["valid"], body["colour"], body["issuer"]) == (True, "yellow", "CN-33")
     # freshness is known only to the issuer that keeps the colour

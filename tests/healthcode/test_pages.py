@@ -4,7 +4,6 @@ access rules, and the health information query and code generation API."""
 import re
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
@@ -36,7 +35,7 @@ def link(person):
     return create_private_link(actor=Actor.system("test"), person=person)
 
 
-def test_my_code_page_shows_a_fresh_signed_qr_with_colour_and_reasons(client, person, link):
+def test_my_code_page_shows_a_fresh_signed_qr_with_colour_and_reasons(client, person, link, clock):
     response = client.get(f"/healthcode/me/{link}/")
 
     assert response.status_code == 200
@@ -44,7 +43,7 @@ def test_my_code_page_shows_a_fresh_signed_qr_with_colour_and_reasons(client, pe
     assert "<svg" in page and 'data-colour="green"' in page
     assert "绿码" in page and "colour/default-green" not in page  # no rule ids for the public
     token = token_on(page)
-    verdict = tokens.verify(token, keys.published_key_list(), timezone.now())
+    verdict = tokens.verify(token, keys.published_key_list(), clock.now)
     assert verdict.valid and verdict.colour == "green"
     assert verdict.code_id == HealthCode.objects.get(person=person).code_id.bytes
     # the card asks for itself again a minute before the token expires
@@ -53,19 +52,21 @@ def test_my_code_page_shows_a_fresh_signed_qr_with_colour_and_reasons(client, pe
     assert response["Cache-Control"].startswith("max-age=0")
 
 
-def test_the_refresh_returns_only_the_card_with_a_new_token(client, link):
+def test_the_refresh_returns_only_the_card_with_a_new_token(client, link, clock):
     first = token_on(client.get(f"/healthcode/me/{link}/").content.decode())
 
     card = client.get(f"/healthcode/me/{link}/", HTTP_HX_REQUEST="true").content.decode()
 
     assert card.startswith('<div id="code-card"') and "<html" not in card
-    trust, now = keys.published_key_list(), timezone.now()
+    trust, now = keys.published_key_list(), clock.now
     again = tokens.verify(token_on(card), trust, now)
     assert again.valid and again.code_id == tokens.verify(first, trust, now).code_id
 
 
-def test_my_code_page_lists_reasons_release_and_history_in_english(client, person, link, facts, assess):
-    now = timezone.now()
+def test_my_code_page_lists_reasons_release_and_history_in_english(
+    client, person, link, facts, assess, clock
+):
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
 
@@ -132,8 +133,8 @@ def test_the_scanner_is_for_staff_who_may_scan_or_view_codes(persona, client_for
     assert client.get("/healthcode/scan/").status_code == 302
 
 
-def test_health_information_query_api(client, api_token, person, facts, assess):
-    now = timezone.now()
+def test_health_information_query_api(client, api_token, person, facts, assess, clock):
+    now = clock.now
     assess(person)
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
@@ -155,12 +156,12 @@ def test_health_information_query_api(client, api_token, person, facts, assess):
     )
 
 
-def test_code_generation_api_is_audited(client, api_token, person):
+def test_code_generation_api_is_audited(client, api_token, person, clock):
     user, auth = api_token("grid_worker", prefixes=[GRID])
 
     body = client.post(f"/api/v1/healthcode/persons/{person.pk}/code", HTTP_AUTHORIZATION=auth).json()
 
     assert body["svg"].startswith("<svg") and body["issuer"] == keys.issuer()
-    assert tokens.verify(body["token"], keys.published_key_list(), timezone.now()).valid
+    assert tokens.verify(body["token"], keys.published_key_list(), clock.now).valid
     event = AuditEvent.objects.get(object_type="health_code_token", object_id=str(person.pk))
     assert event.actor_id == user.pk and body["token"] not in event.note

@@ -8,7 +8,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 import epigrid.healthcode
 from epigrid.accounts.audit import Actor
@@ -67,7 +66,7 @@ def scanned(page):
 
 
 def test_it_checks_a_code_from_the_code_page_and_sees_a_colour_change(
-    live_server, page, make_person, persona, facts, assess
+    live_server, page, make_person, persona, facts, assess, clock
 ):
     person = make_person(GRID, name="吴磊")
     link = create_private_link(actor=Actor.system("test"), person=person)
@@ -100,7 +99,7 @@ def test_it_checks_a_code_from_the_code_page_and_sees_a_colour_change(
     screenshot(page, "healthcode-scanner-green")
 
     # the person becomes a close contact: the same code, scanned again, is reported stale
-    now = timezone.now()
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
     page.click("#hc-verify")
@@ -127,10 +126,10 @@ def test_it_checks_a_code_from_the_code_page_and_sees_a_colour_change(
 
 
 def test_a_grid_worker_scans_a_photo_and_gets_the_reasons_in_english(
-    live_server, browser, make_person, persona, facts, assess, tmp_path
+    live_server, browser, make_person, persona, facts, assess, tmp_path, clock
 ):
     person = make_person(GRID, name="郑洁")
-    now = timezone.now()
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
     link = create_private_link(actor=Actor.system("test"), person=person)

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.healthcode import services
@@ -45,7 +44,7 @@ def _verify(token, auth):
 
 @pytest.mark.django_db
 def test_it_tells_a_checkpoint_the_masked_holder_and_for_red_what_they_must_do(
-    make_person, assess, facts, api_token
+    make_person, assess, facts, api_token, clock
 ):
     _, scanner = api_token("checkpoint")
     person = make_person(GRID, name="吴晓磊")
@@ -53,7 +52,7 @@ def test_it_tells_a_checkpoint_the_masked_holder_and_for_red_what_they_must_do(
     green = _verify(services.issue_token(HealthCode.objects.get(person=person)).token, scanner)
     assert green["holder"] == "吴*磊" and "action" not in green and "person" not in green
 
-    now = timezone.now()
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
     red = _verify(services.issue_token(HealthCode.objects.get(person=person)).token, scanner)
@@ -67,10 +66,10 @@ def test_it_tells_a_checkpoint_the_masked_holder_and_for_red_what_they_must_do(
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_it_shows_beijing_time_the_holder_and_the_action_on_a_device_in_another_zone(
-    live_server, browser, make_person, persona, facts, assess
+    live_server, browser, make_person, persona, facts, assess, clock
 ):
     person = make_person(GRID, name="吴晓磊")
-    now = timezone.now()
+    now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
     link = create_private_link(actor=Actor.system("test"), person=person)
@@ -99,7 +98,7 @@ def test_it_shows_beijing_time_the_holder_and_the_action_on_a_device_in_another_
         # the token's expiry, in Beijing time
         from epigrid.healthcode import keys, tokens
 
-        expires = tokens.verify(token, keys.cached_trust_list(), timezone.now()).expires
+        expires = tokens.verify(token, keys.cached_trust_list(), clock.now).expires
         beijing = expires.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
         elsewhere = (expires.astimezone(CHINA_TZ) - timedelta(hours=13)).strftime("%H:%M")
         assert beijing in details, details

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from epigrid.accounts.models import AuditEvent
 from epigrid.lib.errors import Conflict, DomainError
@@ -141,8 +140,7 @@ def test_roles_without_the_power_cannot_edit_the_list(world, persona, client_for
     assert not RiskArea.objects.exists()
 
 
-def _public_world(system):
-    today = timezone.localdate()
+def _public_world(system, today):
     rows = [
         risk.create_draft(
             actor=system, data=listing("420000", "high", today - timedelta(days=30), notice="湖北省通告")
@@ -169,8 +167,10 @@ def _public_world(system):
     return rows
 
 
-def test_the_public_page_lists_the_areas_by_level_in_both_languages_without_sign_in(world, client, system):
-    _public_world(system)
+def test_the_public_page_lists_the_areas_by_level_in_both_languages_without_sign_in(
+    world, client, system, clock
+):
+    _public_world(system, clock.today)
 
     zh = client.get("/regions/risk-areas/")
     assert zh.status_code == 200
@@ -200,13 +200,11 @@ def test_the_public_page_is_rate_limited(world, client, ratelimit_clock):
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
 
 
-def test_the_public_api_lists_the_areas_in_force(world, client, system):
-    _public_world(system)
+def test_the_public_api_lists_the_areas_in_force(world, client, system, clock):
+    _public_world(system, clock.today)
     rows = client.get("/api/v1/rules/risk-areas").json()
     assert {r["area"] for r in rows} == {"420000", "110106", "320583102001", "US"}
     fengtai = next(r for r in rows if r["area"] == "110106")
     assert fengtai["name_zh"] == "北京市丰台区" and fengtai["name_en"].startswith("Fengtai District")
-    later = client.get(
-        f"/api/v1/rules/risk-areas?on={(timezone.localdate() + timedelta(days=3)).isoformat()}"
-    )
+    later = client.get(f"/api/v1/rules/risk-areas?on={(clock.today + timedelta(days=3)).isoformat()}")
     assert "110102" in {r["area"] for r in later.json()}

@@ -4,7 +4,6 @@ completed task in place, and the completion is audited."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.models import AuditEvent
 from epigrid.tasks.models import Task
@@ -16,9 +15,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 GRID = "320583001001001"
 
 
-def test_it_completes_a_task_on_a_phone(live_server, page, world, persona, system):
+def test_it_completes_a_task_on_a_phone(live_server, page, world, persona, system, clock):
     persona("grid_worker", prefixes=[GRID], username="gw-tasks", password="a long enough secret")
-    now = timezone.now()
+    now = clock.now
     overdue = open_task(
         actor=system,
         spec=TaskSpec(

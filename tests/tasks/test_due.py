@@ -58,10 +58,10 @@ def _spec(division, due, within=None, title="visit"):
 
 @pytest.mark.django_db
 def test_it_opens_a_task_given_a_past_due_time_due_after_its_creation(
-    system, grid_cells, persona, client_for
+    system, grid_cells, persona, client_for, clock
 ):
     cell = grid_cells[0].code
-    now = timezone.now()
+    now = clock.now
     late = open_task(actor=system, spec=_spec(cell, now - timedelta(hours=5)), at=now)
     assert late.due_at == now + DEFAULT_WITHIN
     open_tasks_bulk(
@@ -77,18 +77,20 @@ def test_it_opens_a_task_given_a_past_due_time_due_after_its_creation(
 
 
 @pytest.mark.django_db
-def test_a_pushed_list_committed_after_its_hours_gives_each_check_its_hours_from_the_commit(persona, world):
+def test_a_pushed_list_committed_after_its_hours_gives_each_check_its_hours_from_the_commit(
+    persona, world, clock
+):
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
     rows = [["", "王芳", "13800138000", "武汉市", arrived, "", "320583001001001", "", ""]]
     # received two days ago, committed now (a commit resumed after its worker was killed)
-    received = timezone.now() - timedelta(days=2)
+    received = clock.now - timedelta(days=2)
     listed = pushed.upload(
         actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows), at=received
     )
     assert listed.received_at == received
     pushed.request_commit(actor=team, pushed=listed, enqueue=False, due_hours=12)
-    before = timezone.now()
+    before = clock.now
     pushed.run_commit(list_id=listed.pk, actor=team)
 
     (check,) = VerificationTask.objects.filter(pushed_row__pushed_list=listed)
@@ -98,21 +100,21 @@ def test_a_pushed_list_committed_after_its_hours_gives_each_check_its_hours_from
 
 
 @pytest.mark.django_db
-def test_a_check_routed_after_its_due_time_gives_the_community_its_day(persona, world):
+def test_a_check_routed_after_its_due_time_gives_the_community_its_day(persona, world, clock):
     team = Actor(user=persona("data_team"), via="test")
-    arrived = timezone.localtime(timezone.now() - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
     rows = [["", "林", "13900139000", "武汉", arrived, "", "320583001001", "", ""]]
     listed = pushed.upload(actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows))
     pushed.request_commit(actor=team, pushed=listed, enqueue=False)
     pushed.run_commit(list_id=listed.pk, actor=team)
     (check,) = VerificationTask.objects.filter(pushed_row__pushed_list=listed)
     # the community's command let it run past its due time
-    past = timezone.now() - timedelta(hours=1)
+    past = clock.now - timedelta(hours=1)
     VerificationTask.objects.filter(pk=check.pk).update(due_at=past)
     Task.objects.filter(source_id=str(check.pk)).update(due_at=past)
     check.refresh_from_db()
 
-    now = timezone.now()
+    now = clock.now
     route_verification(
         actor=Actor(user=persona("county_command"), via="test"),
         task=check,

@@ -5,7 +5,6 @@ audited; nobody reaches a task outside their scope."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.models import AuditEvent
 from epigrid.tasks.models import Task
@@ -15,11 +14,11 @@ TAICANG_CELL = "320585100001001"
 
 
 @pytest.fixture
-def open_for(system):
+def open_for(system, clock):
     def make(
         division: str, title: str, due_in_hours: float | None, assignee="grid_worker", source="", **extra
     ):
-        now = timezone.now()
+        now = clock.now
         due = now + timedelta(hours=due_in_hours) if due_in_hours is not None else None
         # no task is overdue when it is opened: an overdue one was opened a day before its due time
         opened = due - timedelta(days=1) if due is not None and due <= now else now

@@ -114,3 +114,9 @@ def arrived(make_person, arrivals, system):
         return person
 
     return make
+
+
+def sample(system, point, person, barcode, at):
+    """A walk-in order for a nucleic-acid test and its specimen taken at `point`, both at `at`."""
+    services.walk_in_order(actor=system, person=person, test="nucleic_acid", group="willing", at=at)
+    return services.take_specimen(actor=system, person=person, point=point, barcode=barcode, at=at).specimen

@@ -25,13 +25,13 @@ def sign_in(page, live_server, username):
 
 
 def test_it_samples_into_a_pool_uploads_results_and_shows_the_person(
-    live_server, browser, world, persona, make_person, arrivals, point, lab, tmp_path
+    live_server, browser, world, persona, make_person, arrivals, point, lab, tmp_path, clock
 ):
     from epigrid.testing import services
 
     system = Actor.system("test")
     arrived = make_person(GRID, name="林晓", phone="13912345678")
-    arrivals.add(arrived, arrived_at=timezone.now() - timezone.timedelta(hours=1))
+    arrivals.add(arrived, arrived_at=clock.now - timezone.timedelta(hours=1))
     reassess(arrived, actor=system, cause="declaration")
     neighbour = make_person(GRID, name="陈自愿")
     persona("sampling", username="sampler-b", password=PASSWORD)
@@ -74,7 +74,7 @@ def test_it_samples_into_a_pool_uploads_results_and_shows_the_person(
     sign_in(bench, live_server, "lab-b")
     bench.goto(f"{live_server.url}/testing/lab/")
     # tested a minute after the swabs (the file's times have minutes only)
-    tested = (timezone.localtime() + timezone.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
+    tested = (timezone.localtime(clock.now) + timezone.timedelta(minutes=1)).strftime("%Y-%m-%d %H:%M")
     results = tmp_path / "results.csv"
     results.write_text(
         f"条码,检测项目,结果,检测时间,ct_orf1ab\nPOOL-B001,核酸,阳性,{tested},31.2\n", encoding="utf-8"
@@ -106,7 +106,7 @@ def test_it_samples_into_a_pool_uploads_results_and_shows_the_person(
 
 
 def test_the_public_finds_the_nearest_point_and_the_cdc_reads_turnaround(
-    live_server, page, browser, world, persona, make_person, point, lab
+    live_server, page, browser, world, persona, make_person, point, lab, clock
 ):
     from datetime import timedelta
 
@@ -131,7 +131,7 @@ def test_the_public_finds_the_nearest_point_and_the_cdc_reads_turnaround(
 
     lab_user = persona("lab", username="lab-c", password=PASSWORD)
     services.attach_lab_member(actor=system, user=lab_user, lab=lab)
-    now = timezone.now()
+    now = clock.now
     for i in range(4):
         person = make_person(GRID, name=f"时效{i}")
         services.walk_in_order(actor=system, person=person, test="nucleic_acid", at=now - timedelta(hours=30))

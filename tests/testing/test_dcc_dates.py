@@ -354,15 +354,17 @@ def test_it_records_the_birth_date_as_written_and_the_sample_time_to_the_second(
 
 
 @pytest.mark.django_db
-def test_it_matches_the_holder_by_the_birth_date_a_state_wrote_as_a_date_time(make_person, persona, system):
-    signer = make_issuer(kinds=("test",), not_before=datetime.now(UTC) - timedelta(days=30))
+def test_it_matches_the_holder_by_the_birth_date_a_state_wrote_as_a_date_time(
+    make_person, persona, system, clock
+):
+    signer = make_issuer(kinds=("test",), not_before=clock.now - timedelta(days=30))
     certificates.add_trusted_signers(actor=system, data=signer.pem, source="BG.pem")
     person = make_person(GRID, name="张伟", birth=date(1992, 2, 29))
     make_person(GRID, name="张伟", birth=date(1992, 2, 28))  # the day before, as UTC would have it
-    sampled = (datetime.now(UTC) - timedelta(days=1)).astimezone(PLUS_8).replace(microsecond=120_000)
+    sampled = (clock.now - timedelta(days=1)).astimezone(PLUS_8).replace(microsecond=120_000)
     hcert = hcert_of_test(sc=sampled.isoformat(timespec="milliseconds"))
     hcert["dob"] = "1992-02-29T00:00:00+08:00"
-    now = datetime.now(UTC)
+    now = clock.now
     qr = issue(signer, hcert, issued=now - timedelta(hours=20), expires=now + timedelta(days=2))
     result, created = certificates.record_certificate(actor=system, user=persona("cdc"), qr_text=qr)
     assert created and result.person == person

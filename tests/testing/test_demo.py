@@ -2,7 +2,6 @@
 must-test groups, and a morning of pooled sampling with its results. Runs once."""
 
 import pytest
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.demo.services import demo_users, simulate
@@ -22,11 +21,11 @@ from epigrid.units.models import Unit, UnitKind
 pytestmark = pytest.mark.django_db
 
 
-def test_it_seeds_points_a_lab_and_a_morning_of_pooled_tests_once(world):
+def test_it_seeds_points_a_lab_and_a_morning_of_pooled_tests_once(world, clock):
     actor = Actor.system("test")
     simulate(actor=actor, persons=400, seed=3, duplicates=False)
     demo_users(actor=actor)
-    now = timezone.now()
+    now = clock.now
     report = seed_demo(actor=actor, seed=1, at=now)
     assert report["created"] is True
     centres = Unit.objects.filter(

@@ -49,9 +49,9 @@ def csv_file(rows, header=("barcode", "test", "result", "tested_at", "ct_orf1ab"
 
 
 @pytest.fixture
-def sampled(system, point, make_person):
+def sampled(system, point, make_person, clock):
     """Ten people sampled an hour ago: a pool of five and five single tubes."""
-    now = timezone.now() - timedelta(hours=1)
+    now = clock.now - timedelta(hours=1)
     people = [make_person(GRID if i % 2 else OTHER_GRID, name=f"测试{i}") for i in range(10)]
     pool = services.open_pool(actor=system, point=point, barcode="POOL-0001", size=5, at=now)
     for i, person in enumerate(people):
@@ -67,12 +67,12 @@ def sampled(system, point, make_person):
     return people
 
 
-def when_tested():
-    return (timezone.localtime() - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M")
+def when_tested(now):
+    return (timezone.localtime(now) - timedelta(minutes=20)).strftime("%Y-%m-%d %H:%M")
 
 
-def good_rows():
-    t = when_tested()
+def good_rows(now):
+    t = when_tested(now)
     return [["POOL-0001", "核酸", "阴性", t, ""]] + [
         [f"TUBE-{i:04d}", "nucleic_acid", "negative" if i != 7 else "positive", t, "29.1" if i == 7 else ""]
         for i in range(5, 10)
@@ -80,10 +80,10 @@ def good_rows():
 
 
 def test_it_refuses_a_malformed_file_naming_each_row_and_changes_nothing(
-    system, sampled, lab_user, client_for
+    system, sampled, lab_user, client_for, clock
 ):
-    t = when_tested()
-    rows = good_rows() + [
+    t = when_tested(clock.now)
+    rows = good_rows(clock.now) + [
         ["TUBE-9999", "核酸", "阴性", t, ""],  # unknown barcode
         ["TUBE-0006", "核酸", "阴性", t, ""],  # same barcode and test twice
         ["TUBE-0008", "血型", "阴性", t, ""],  # unknown test
@@ -116,10 +116,10 @@ def test_it_refuses_a_malformed_file_naming_each_row_and_changes_nothing(
 
 
 def test_it_commits_a_checked_file_and_the_same_file_again_changes_nothing(
-    system, sampled, lab_user, client_for
+    system, sampled, lab_user, client_for, clock
 ):
     client = client_for(lab_user)
-    data = csv_file(good_rows())
+    data = csv_file(good_rows(clock.now))
     client.post("/testing/lab/", {"file": _upload("r.csv", data)})
     imp = ResultImport.objects.get()
     assert imp.status == ImportStatus.VALID and imp.errors == [] and len(imp.rows) == 6
@@ -146,8 +146,8 @@ def test_it_commits_a_checked_file_and_the_same_file_again_changes_nothing(
     assert "Only a checked file" in response.content.decode() or "只有" in response.content.decode()
 
 
-def test_it_refuses_a_result_that_contradicts_a_known_one(system, sampled, lab_user):
-    t = timezone.now() - timedelta(minutes=10)
+def test_it_refuses_a_result_that_contradicts_a_known_one(system, sampled, lab_user, clock):
+    t = clock.now - timedelta(minutes=10)
     rows = [
         services.ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)
     ]
@@ -160,13 +160,13 @@ def test_it_refuses_a_result_that_contradicts_a_known_one(system, sampled, lab_u
 
 
 def test_it_keeps_tubes_of_another_lab_and_outside_the_scope_unknown(
-    system, sampled, lab_user, other_lab, persona, make_person, point
+    system, sampled, lab_user, other_lab, persona, make_person, point, clock
 ):
     from epigrid.lib.errors import Forbidden
 
     stranger = persona("lab", prefixes=["320585"])
     services.attach_lab_member(actor=system, user=stranger, lab=other_lab)
-    t = timezone.now() - timedelta(minutes=10)
+    t = clock.now - timedelta(minutes=10)
     rows = [
         services.ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)
     ]
@@ -182,12 +182,12 @@ def test_it_keeps_tubes_of_another_lab_and_outside_the_scope_unknown(
     assert TestResult.objects.count() == 0
 
 
-def test_a_lab_token_posts_results_in_bulk(system, sampled, lab_user, client):
+def test_a_lab_token_posts_results_in_bulk(system, sampled, lab_user, client, clock):
     from epigrid.accounts.services import create_token
 
     _, secret = create_token(actor=system, user=lab_user, name="LIS")
     headers = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-    t = (timezone.now() - timedelta(minutes=15)).isoformat()
+    t = (clock.now - timedelta(minutes=15)).isoformat()
     rows = [
         {
             "barcode": "POOL-0001",
@@ -226,13 +226,13 @@ def test_a_lab_token_posts_results_in_bulk(system, sampled, lab_user, client):
     assert AuditEvent.objects.filter(object_type="test_result", via="api").exists()
 
 
-def test_it_reads_an_excel_upload(system, sampled, lab_user, client_for):
+def test_it_reads_an_excel_upload(system, sampled, lab_user, client_for, clock):
     from openpyxl import Workbook
 
     book = Workbook()
     sheet = book.active
     sheet.append(["条码", "检测项目", "结果", "检测时间"])
-    moment = timezone.localtime() - timedelta(minutes=20)
+    moment = timezone.localtime(clock.now) - timedelta(minutes=20)
     sheet.append(["TUBE-0006", "核酸", "阴性", moment.replace(tzinfo=None)])
     buffer = io.BytesIO()
     book.save(buffer)
@@ -260,7 +260,7 @@ def _upload(name, data):
 
 
 def test_a_large_file_is_committed_by_the_worker(
-    system, sampled, lab_user, client_for, monkeypatch, django_capture_on_commit_callbacks
+    system, sampled, lab_user, client_for, monkeypatch, django_capture_on_commit_callbacks, clock
 ):
     from django_tasks_db.models import DBTaskResult
 
@@ -269,7 +269,7 @@ def test_a_large_file_is_committed_by_the_worker(
 
     monkeypatch.setattr(views, "INLINE_COMMIT_ROWS", 3)
     client = client_for(lab_user)
-    client.post("/testing/lab/", {"file": _upload("big.csv", csv_file(good_rows()))})
+    client.post("/testing/lab/", {"file": _upload("big.csv", csv_file(good_rows(clock.now)))})
     imp = ResultImport.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(f"/testing/lab/imports/{imp.pk}/", follow=True)
@@ -287,29 +287,29 @@ def test_a_large_file_is_committed_by_the_worker(
 
 
 @pytest.fixture
-def travellers(sampled, arrivals, system):
+def travellers(sampled, arrivals, system, clock):
     """The sampled people arrived from Wuhan: the rules wait for their tests (JS79-13), so each
     result changes their decision once they are reassessed with it."""
     for person in sampled:
-        arrivals.add(person, arrived_at=timezone.now() - timedelta(hours=3))
+        arrivals.add(person, arrived_at=clock.now - timedelta(hours=3))
     reassess_many([p.pk for p in sampled], actor=system, cause="declaration")
-    assert _pending(sampled) == 0
+    assert _pending(sampled, clock.now) == 0
     return sampled
 
 
-def _queued_import(client, lab_user):
-    client.post("/testing/lab/", {"file": _upload("big.csv", csv_file(good_rows()))})
+def _queued_import(client, lab_user, now):
+    client.post("/testing/lab/", {"file": _upload("big.csv", csv_file(good_rows(now)))})
     imp = ResultImport.objects.get()
     actor = Actor(user=lab_user, via="test")
     return results_import.queue_commit(actor=actor, user=lab_user, result_import=imp)
 
 
-def _pending(persons) -> int:
-    """How many of these people a reassessment now would change (a what-if: nothing written)."""
-    return sweep(Population(candidates=[p.pk for p in persons]), at=timezone.now(), write=False).changed
+def _pending(persons, at) -> int:
+    """How many of these people a reassessment at `at` would change (a what-if: nothing written)."""
+    return sweep(Population(candidates=[p.pk for p in persons]), at=at, write=False).changed
 
 
-def _all_recorded_once(sampled, imp):
+def _all_recorded_once(sampled, imp, at):
     """Every result of the file once, its tasks once, every person reassessed after it."""
     assert imp.status == ImportStatus.COMMITTED and imp.rows_done == imp.reassessed_rows == 6
     assert TestResult.objects.count() == 10
@@ -325,17 +325,17 @@ def _all_recorded_once(sampled, imp):
     assert imp.counts["new_results"] == 10 and imp.counts["positive_persons"] == 1
     assert sum(b["rows"] for b in imp.batches) == 6
     # nothing was left for a reassessment to do: each person's decision saw their result
-    assert _pending(sampled) == 0
+    assert _pending(sampled, at) == 0
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_resumes_an_import_killed_mid_batch_with_no_result_lost_or_doubled(
-    system, travellers, lab_user, client_for, monkeypatch
+    system, travellers, lab_user, client_for, monkeypatch, clock
 ):
     sampled = travellers
     monkeypatch.setattr(results_import, "RESULT_BATCH", 2)
     client = client_for(lab_user)
-    imp = _queued_import(client, lab_user)
+    imp = _queued_import(client, lab_user, clock.now)
     assert imp.status == ImportStatus.QUEUED
     # `epigrid worker` takes the task and is killed inside batch 2, its transaction open
     kill_inside(
@@ -366,18 +366,18 @@ def test_it_resumes_an_import_killed_mid_batch_with_no_result_lost_or_doubled(
 
     run_worker_once()  # takes it back by itself and continues after row 2
     done = ResultImport.objects.get(pk=imp.pk)
-    _all_recorded_once(sampled, done)
+    _all_recorded_once(sampled, done, clock.now)
     assert AuditEvent.objects.filter(object_id=str(imp.pk), note__startswith="commit resumed").count() == 1
     assert 'id="resume-job"' not in client.get(page).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_it_reassesses_the_people_of_a_batch_whose_worker_died_before_reassessing_them(
-    system, travellers, lab_user, client_for, monkeypatch
+    system, travellers, lab_user, client_for, monkeypatch, clock
 ):
     sampled = travellers
     monkeypatch.setattr(results_import, "RESULT_BATCH", 2)
-    imp = _queued_import(client_for(lab_user), lab_user)
+    imp = _queued_import(client_for(lab_user), lab_user, clock.now)
     # killed when batch 2 (with the positive tube) landed and its people's reassessment begins:
     # in the reassessing process on PostgreSQL, while batch 3 may be written meanwhile
     kill_inside(
@@ -394,20 +394,20 @@ def test_it_reassesses_the_people_of_a_batch_whose_worker_died_before_reassessin
     # the results of batch 2 are recorded; the decision of the positive person does not know
     # it yet (the rules still wait for the serology of the negative one: unchanged)
     assert TestResult.objects.filter(person__in=sampled[6:8]).count() == 2
-    assert _pending([sampled[7]]) == 1
+    assert _pending([sampled[7]], clock.now) == 1
 
     later_clock(monkeypatch)
     run_worker_once()
-    _all_recorded_once(sampled, ResultImport.objects.get(pk=imp.pk))
+    _all_recorded_once(sampled, ResultImport.objects.get(pk=imp.pk), clock.now)
 
 
 def test_resume_is_for_the_lab_of_the_import_and_refused_while_it_runs(
-    system, sampled, lab_user, other_lab, persona, client_for, monkeypatch
+    system, sampled, lab_user, other_lab, persona, client_for, monkeypatch, clock
 ):
     client = client_for(lab_user)
-    imp = _queued_import(client, lab_user)
+    imp = _queued_import(client, lab_user, clock.now)
     ResultImport.objects.filter(pk=imp.pk).update(
-        status=ImportStatus.COMMITTING, heartbeat_at=timezone.now(), rows_done=2, worker="dead:1"
+        status=ImportStatus.COMMITTING, heartbeat_at=clock.now, rows_done=2, worker="dead:1"
     )
     url = f"/testing/lab/imports/{imp.pk}/resume/"
     # alive: refused
@@ -457,8 +457,8 @@ def test_the_template_uploads_back_with_nothing_wrong_but_its_example_barcodes(l
     assert imp.errors and {e["code"] for e in imp.errors} == {"barcode_unknown"}, imp.errors
 
 
-def test_the_import_page_names_columns_and_problems_in_chinese(system, sampled, lab_user, client_for):
-    t = when_tested()
+def test_the_import_page_names_columns_and_problems_in_chinese(system, sampled, lab_user, client_for, clock):
+    t = when_tested(clock.now)
     rows = [
         ["TUBE-9999", "核酸", "阴性", t, ""],
         ["TUBE-0008", "血清学检测（IgM/IgG）", "阴性", t, ""],
@@ -476,9 +476,9 @@ def test_the_import_page_names_columns_and_problems_in_chinese(system, sampled, 
     assert ">barcode<" not in table and ">tested_at<" not in table
 
 
-def test_the_checked_rows_show_tests_and_results_by_their_names(system, sampled, lab_user, client_for):
+def test_the_checked_rows_show_tests_and_results_by_their_names(system, sampled, lab_user, client_for, clock):
     response = client_for(lab_user).post(
-        "/testing/lab/", {"file": _upload("r.csv", csv_file(good_rows()))}, follow=True
+        "/testing/lab/", {"file": _upload("r.csv", csv_file(good_rows(clock.now)))}, follow=True
     )
     page = response.content.decode()
     preview = page[page.index('id="import-preview"') : page.index('id="commit-import"')]

@@ -55,11 +55,11 @@ def _all_text(data: bytes) -> list[list]:
 
 
 @pytest.fixture
-def hostile_list(persona, world):
+def hostile_list(persona, world, clock):
     team = Actor(user=persona("data_team"), via="test")
     rng = random.Random(3)
     numbers = IdNumbers()
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=6)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=6)).strftime("%Y-%m-%d %H:%M")
     rows = [HEADERS] + [
         [numbers.make(rng, "420106", date(1990, 1, 1 + i), "F"), name, "", "湖北省武汉市", arrived, GRID]
         for i, name in enumerate(NAMES)

@@ -31,7 +31,7 @@ def test_it_shows_the_health_code_colour_once_on_the_persons_own_page(world, mak
     assert "健康码: 绿码" not in _text(page) and "健康码：绿码" not in _text(page)
 
 
-def _tip_task(system):
+def _tip_task(system, now):
     from epigrid.declarations import services
     from epigrid.declarations.services import TipInput
 
@@ -41,14 +41,16 @@ def _tip_task(system):
             division_code=GRID,
             address="亭林路8号",
             observed="三天前回来，没见报备",
-            arrived_on=timezone.localdate() - timedelta(days=3),
+            arrived_on=timezone.localdate(now) - timedelta(days=3),
         ),
     )
     return Task.objects.get(source_type="verification")
 
 
-def test_it_heads_a_tasks_page_with_the_task_and_not_the_word_twice(world, persona, client_for, system):
-    task = _tip_task(system)
+def test_it_heads_a_tasks_page_with_the_task_and_not_the_word_twice(
+    world, persona, client_for, system, clock
+):
+    task = _tip_task(system, clock.now)
     client = client_for(persona("grid_worker", prefixes=[GRID]))
     page = client.get(f"/tasks/{task.pk}/").content.decode()
     heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1).strip()
@@ -56,8 +58,8 @@ def test_it_heads_a_tasks_page_with_the_task_and_not_the_word_twice(world, perso
     assert "任务 任务" not in _text(page)
 
 
-def test_it_says_what_a_check_needs_and_leads_to_its_page(world, persona, client_for, system):
-    task = _tip_task(system)
+def test_it_says_what_a_check_needs_and_leads_to_its_page(world, persona, client_for, system, clock):
+    task = _tip_task(system, clock.now)
     client = client_for(persona("grid_worker", prefixes=[GRID]))
     page = client.get("/tasks/").content.decode()
     card = page[page.index(f'id="task-{task.pk}"') :]
@@ -93,7 +95,7 @@ def test_every_page_has_a_favicon(client, world):
         assert svg.read().lstrip().startswith("<svg")
 
 
-def test_the_demo_sampling_points_lie_in_their_own_towns(world):
+def test_the_demo_sampling_points_lie_in_their_own_towns(world, clock):
     from epigrid.demo.services import demo_users, simulate
     from epigrid.regions.models import Division
     from epigrid.testing.demo import seed_demo
@@ -102,7 +104,7 @@ def test_the_demo_sampling_points_lie_in_their_own_towns(world):
     actor = Actor.system("test")
     simulate(actor=actor, persons=400, seed=3, duplicates=False)
     demo_users(actor=actor)
-    seed_demo(actor=actor, seed=1, at=timezone.now())
+    seed_demo(actor=actor, seed=1, at=clock.now)
     towns = dict(Division.objects.filter(level=4, code__startswith="320583").values_list("code", "name_zh"))
     points = SamplingPoint.objects.exclude(kind=PointKind.MOBILE)
     assert points.exists()

@@ -55,10 +55,10 @@ def _fresh_rate_limits():
 
 
 @pytest.fixture
-def wuhan_arrival(world):
+def wuhan_arrival(world, clock):
     """A person who declared a Wuhan arrival on the public page: measures of JS79-13."""
     number = IdNumbers().make(random.Random(3), "420106", date(1991, 4, 2), "F")
-    now = timezone.now()
+    now = clock.now
     result = declarations.declare_public(
         actor=Actor(user=None, via="public"),
         person_data=declarations.IdentityInput(
@@ -73,7 +73,7 @@ def wuhan_arrival(world):
             transport="train",
             transport_number="G7012",
             purpose="return_home",
-            stops=[declarations.StopInput("420106", timezone.localdate() - timedelta(days=8), None)],
+            stops=[declarations.StopInput("420106", clock.today - timedelta(days=8), None)],
         ),
         at=now,
     )
@@ -162,14 +162,16 @@ def test_it_shows_a_reassessment_cause_and_a_channel_as_words(client_for, person
     assert "风险地区变更" in table and "健康码服务" in table
 
 
-def test_it_shows_the_transport_and_the_check_outcomes_of_a_pushed_list_in_words(client_for, persona, world):
+def test_it_shows_the_transport_and_the_check_outcomes_of_a_pushed_list_in_words(
+    client_for, persona, world, clock
+):
     from epigrid.declarations import pushed
     from epigrid.declarations.models import VerificationTask
     from tests.declarations.lists import xlsx
 
     numbers = IdNumbers()
     rng = random.Random(5)
-    arrived = timezone.localtime(timezone.now() - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
     rows = [
         [numbers.make(rng, "420106", date(1990, 1, 1 + i), "M"), f"乘客{i}", "", "武汉", arrived, "", GRID]
         + ["火车", f"G70{i:02d}"]

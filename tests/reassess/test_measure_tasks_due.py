@@ -5,7 +5,6 @@ of isolation and monitoring as work due in hours, not as "已逾期" on day one.
 from datetime import date, timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.rules import services
 from epigrid.tasks.models import Task
@@ -20,10 +19,10 @@ from epigrid.tasks.services import counts_by_division
     ],
 )
 def test_it_opens_a_key_area_returnees_tasks_due_in_their_time_to_act_not_overdue(
-    book, listing, make_person, cell, system, persona, client_for, late
+    book, listing, make_person, cell, system, persona, client_for, late, clock
 ):
     listing("420000", "key", date(2020, 1, 23), notice="key-area list")
-    now = timezone.now()
+    now = clock.now
     person = book.arrival(make_person(cell.code, name="李雷"), at=now - late, origin="420102")
 
     services.reassess(person, actor=system, at=now, cause="declaration")
@@ -50,7 +49,7 @@ def test_it_opens_a_key_area_returnees_tasks_due_in_their_time_to_act_not_overdu
 
 
 def test_the_migration_redates_open_tasks_opened_due_at_their_measures_start(
-    book, listing, make_person, cell, system
+    book, listing, make_person, cell, system, clock
 ):
     import importlib
 
@@ -63,7 +62,7 @@ def test_the_migration_redates_open_tasks_opened_due_at_their_measures_start(
         "epigrid.rules.migrations.0004_measure_tasks_due_in_their_time_to_act"
     )
     listing("420000", "key", date(2020, 1, 23))
-    now = timezone.now()
+    now = clock.now
     person = book.arrival(make_person(cell.code), at=now - timedelta(days=2), origin="420102")
     services.reassess(person, actor=system, at=now)
     quarantine = Task.objects.get(person=person, kind="measure_quarantine")
@@ -82,13 +81,13 @@ def test_the_migration_redates_open_tasks_opened_due_at_their_measures_start(
 
 
 def test_it_says_when_a_tests_own_time_limit_passed_before_its_task_existed(
-    book, listing, make_person, cell, system
+    book, listing, make_person, cell, system, clock
 ):
     """Declared two days late: the Wuhan tests (JS79-13) were due 12 hours after arrival. The task
     still gives the grid worker their time to act, and its title says the test's limit is past,
     so the page shows no due time in the past beside a deadline ahead without saying why."""
     listing("420000", "key", date(2020, 1, 23), notice="key-area list")
-    now = timezone.now()
+    now = clock.now
     late = book.arrival(make_person(cell.code, name="韩梅梅"), at=now - timedelta(days=2), origin="420102")
     on_time = book.arrival(make_person(cell.code, name="李雷"), at=now - timedelta(hours=1), origin="420102")
 

@@ -2,7 +2,7 @@
 and EU Digital COVID Certificates verified against the trust list and recorded for the one
 person they belong to; never attached silently to the wrong person."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
@@ -19,8 +19,8 @@ BORN = date(1992, 2, 29)
 
 
 @pytest.fixture
-def issuer():
-    return make_issuer(kinds=("test",), not_before=datetime.now(UTC) - timedelta(days=30))
+def issuer(clock):
+    return make_issuer(kinds=("test",), not_before=clock.now - timedelta(days=30))
 
 
 @pytest.fixture
@@ -29,20 +29,21 @@ def trusted(issuer, system):
     return issuer
 
 
-def certificate(issuer, result="260415000", ci="URN:UVCI:01:DE:ABC#1", **name):
-    now = datetime.now(UTC)
+def certificate(issuer, now, result="260415000", ci="URN:UVCI:01:DE:ABC#1", **name):
     hcert = hcert_of_test(tr=result, ci=ci, sc=(now - timedelta(days=1)).isoformat(timespec="seconds"))
     hcert["nam"].update(name)
     hcert["dob"] = BORN.isoformat()
     return issue(issuer, hcert, issued=now - timedelta(hours=20), expires=now + timedelta(days=2))
 
 
-def test_a_result_from_another_region_is_recorded_once_with_its_source(make_person, persona, client_for):
+def test_a_result_from_another_region_is_recorded_once_with_its_source(
+    make_person, persona, client_for, clock
+):
     person = make_person(GRID, name="外地检")
     client = client_for(persona("cdc"))
     page = client.get(f"/testing/people/{person.pk}/external/")
     assert page.status_code == 200
-    sampled = timezone.localtime() - timedelta(days=1)
+    sampled = timezone.localtime(clock.now) - timedelta(days=1)
     data = {
         "analyte": "nucleic_acid",
         "result": "negative",
@@ -77,7 +78,7 @@ def test_a_result_from_another_region_is_recorded_once_with_its_source(make_pers
             data=services.ExternalInput(
                 "nucleic_acid",
                 "negative",
-                timezone.now() + timedelta(days=1),
+                clock.now + timedelta(days=1),
                 None,
                 ResultSource.OTHER_REGION,
                 "420102",
@@ -86,12 +87,12 @@ def test_a_result_from_another_region_is_recorded_once_with_its_source(make_pers
 
 
 def test_a_valid_certificate_is_recorded_for_the_one_matching_person(
-    trusted, make_person, persona, client_for
+    trusted, make_person, persona, client_for, clock
 ):
     person = make_person(GRID, name="张伟", birth=BORN)
     make_person(GRID, name="张伟", birth=date(1991, 3, 1))  # same name, other birthday
     cdc = persona("cdc")
-    qr = certificate(trusted)
+    qr = certificate(trusted, clock.now)
     response = client_for(cdc).post("/api/v1/testing/dcc", {"qr": qr}, content_type="application/json")
     assert response.status_code == 201, response.content
     body = response.json()
@@ -108,17 +109,17 @@ def test_a_valid_certificate_is_recorded_for_the_one_matching_person(
     assert AuditEvent.objects.filter(object_type="test_result", action="create").count() == 1
 
 
-def test_an_ambiguous_or_unknown_holder_is_never_guessed(trusted, make_person, persona, client_for):
+def test_an_ambiguous_or_unknown_holder_is_never_guessed(trusted, make_person, persona, client_for, clock):
     first = make_person(GRID, name="张伟", birth=BORN)
     second = make_person(OTHER_GRID, name="张伟", birth=BORN)
     client = client_for(persona("cdc"))
-    qr = certificate(trusted)
+    qr = certificate(trusted, clock.now)
     response = client.post("/api/v1/testing/dcc", {"qr": qr}, content_type="application/json")
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "person_ambiguous" and set(body["candidates"]) == {str(first.pk), str(second.pk)}
     nobody = certificate(
-        trusted, ci="URN:UVCI:01:DE:XYZ#2", fnt="MUELLER", gnt="ANNA", fn="Müller", gn="Anna"
+        trusted, clock.now, ci="URN:UVCI:01:DE:XYZ#2", fnt="MUELLER", gnt="ANNA", fn="Müller", gn="Anna"
     )
     response = client.post("/api/v1/testing/dcc", {"qr": nobody}, content_type="application/json")
     assert response.status_code == 409 and response.json()["code"] == "person_not_found"
@@ -142,11 +143,11 @@ def test_an_ambiguous_or_unknown_holder_is_never_guessed(trusted, make_person, p
     )
 
 
-def test_an_untrusted_or_invalid_certificate_is_refused(issuer, make_person, persona, client_for):
+def test_an_untrusted_or_invalid_certificate_is_refused(issuer, make_person, persona, client_for, clock):
     make_person(GRID, name="张伟", birth=BORN)
     client = client_for(persona("cdc"))
     untrusted = client.post(
-        "/api/v1/testing/dcc", {"qr": certificate(issuer)}, content_type="application/json"
+        "/api/v1/testing/dcc", {"qr": certificate(issuer, clock.now)}, content_type="application/json"
     )
     assert untrusted.status_code == 400 and untrusted.json()["code"] == "certificate_invalid"
     garbage = client.post(
@@ -157,7 +158,7 @@ def test_an_untrusted_or_invalid_certificate_is_refused(issuer, make_person, per
 
 
 def test_the_trust_list_also_reads_files_named_in_the_environment(
-    issuer, tmp_path, monkeypatch, make_person, system
+    issuer, tmp_path, monkeypatch, make_person, system, clock
 ):
     person = make_person(GRID, name="张伟", birth=BORN)
     path = tmp_path / "signers.pem"
@@ -165,15 +166,15 @@ def test_the_trust_list_also_reads_files_named_in_the_environment(
     monkeypatch.setenv("EPIGRID_DCC_TRUST_FILES", str(path))
     assert TrustedSigner.objects.count() == 0 and len(certificates.trust_list()) == 1
     result, created = certificates.record_certificate(
-        actor=system, user=None, qr_text=certificate(issuer), person=person
+        actor=system, user=None, qr_text=certificate(issuer, clock.now), person=person
     )
     assert created and result.source == "foreign_certificate"
 
 
-def test_staff_paste_a_certificate_and_confirm_the_person(trusted, make_person, persona, client_for):
+def test_staff_paste_a_certificate_and_confirm_the_person(trusted, make_person, persona, client_for, clock):
     person = make_person(GRID, name="张伟", birth=BORN)
     client = client_for(persona("cdc"))
-    qr = certificate(trusted, result="260373001")  # detected: a positive result
+    qr = certificate(trusted, clock.now, result="260373001")  # detected: a positive result
     page = client.post("/testing/dcc/", {"qr": qr}).content.decode()
     assert "dcc-result" in page and "张伟" in page and TestResult.objects.count() == 0
     done = client.post("/testing/dcc/", {"qr": qr, "person": str(person.pk)})

@@ -5,7 +5,6 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from epigrid.testing import services
 from epigrid.testing.models import OrderStatus, PointKind, Pool, SamplingPoint, Specimen, TestOrder
@@ -194,10 +193,10 @@ def test_each_role_reaches_only_its_pages(role, allowed, persona, client_for, la
 
 
 def test_a_grid_worker_sees_the_tests_of_their_grid_on_the_person_page(
-    client_for, persona, arrived, point, system
+    client_for, persona, arrived, point, system, clock
 ):
     person = arrived(name="周在格")
-    services.take_specimen(actor=system, person=person, point=point, barcode="SWAB-6001", at=timezone.now())
+    services.take_specimen(actor=system, person=person, point=point, barcode="SWAB-6001", at=clock.now)
     mine = client_for(persona("grid_worker", prefixes=[GRID]))
     body = mine.get(f"/people/{person.pk}/").content.decode()
     assert "testing-panel" in body and "SWAB-6001" in body and "JS79-13" in body
@@ -208,13 +207,13 @@ def test_a_grid_worker_sees_the_tests_of_their_grid_on_the_person_page(
     assert other.get("/api/v1/testing/orders", {"person_id": str(person.pk)}).json()["items"] == []
 
 
-def test_a_lab_user_sees_barcodes_not_names(client_for, lab_user, point, system, make_person):
+def test_a_lab_user_sees_barcodes_not_names(client_for, lab_user, point, system, make_person, clock):
     person = make_person(GRID, name="郑保密")
     order = services.walk_in_order(
-        actor=system, person=person, test="nucleic_acid", at=timezone.now() - timedelta(hours=20)
+        actor=system, person=person, test="nucleic_acid", at=clock.now - timedelta(hours=20)
     )
     services.take_specimen(
-        actor=system, person=person, point=point, barcode="SWAB-5001", at=timezone.now() - timedelta(hours=19)
+        actor=system, person=person, point=point, barcode="SWAB-5001", at=clock.now - timedelta(hours=19)
     )
     order.refresh_from_db()
     body = client_for(lab_user).get("/testing/overdue/").content.decode()

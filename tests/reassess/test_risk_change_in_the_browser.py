@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.regions import risk
@@ -19,12 +18,14 @@ from .conftest import FactsBook
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_previews_and_publishes_a_change_in_the_browser(live_server, page, world, persona, make_person):
+def test_it_previews_and_publishes_a_change_in_the_browser(
+    live_server, page, world, persona, make_person, clock
+):
     book = FactsBook()
     register_facts_source("test_book", book.source, touching=book.touching)
     try:
         system = Actor.system("test")
-        now = timezone.now()
+        now = clock.now
         cells = ["320583001001001", "320583001001002", "320583102001001"]
         people = [
             book.arrival(make_person(code, name=f"到达{i}"), at=now - timedelta(days=2), origin="110106")

@@ -5,7 +5,6 @@ the list of runs; and a published change reads as published, not as waiting."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from epigrid.regions import risk
 from epigrid.rules import services
@@ -15,10 +14,10 @@ from .conftest import run_worker
 
 
 @pytest.fixture
-def change(book, make_person, grid_cells, system):
+def change(book, make_person, grid_cells, system, clock):
     """Three Wuhan arrivals assessed before; five residents never assessed; a draft listing
     Wuhan as a key area on the province's list."""
-    now = timezone.now()
+    now = clock.now
     for i in range(3):
         person = make_person(grid_cells[i].code, name=f"到达{i}")
         book.arrival(person, at=now - timedelta(days=3, hours=i), origin="420102")
@@ -30,7 +29,7 @@ def change(book, make_person, grid_cells, system):
         data=risk.RiskAreaInput(
             area="420100",
             level="key",
-            starts_on=timezone.localdate() - timedelta(days=20),
+            starts_on=clock.today - timedelta(days=20),
             ends_on=None,
             notice="n",
         ),

@@ -21,7 +21,7 @@ from epigrid.rules.models import BulkRun, BulkRunShard, DecisionRecord
 from tests.killing import kill_inside, later_clock, run_worker_once
 
 from .conftest import AT
-from .test_bulk import draft_high_fengtai, town  # noqa: F401 (the population, a fixture)
+from .test_in_bulk import draft_high_fengtai, town  # noqa: F401 (the population, a fixture)
 
 BATCH = 2
 
@@ -105,25 +105,25 @@ def test_it_resumes_a_publication_killed_mid_batch_with_each_decision_written_on
     assert 'id="resume-job"' not in _page(client, published)
 
 
-def _stopped_run(system, *, author=None) -> BulkRun:
+def _stopped_run(system, now, *, author=None) -> BulkRun:
     run = bulk.start_reassessment(
         actor=Actor(user=author) if author else system, division="320583", write=True, at=AT, queue=False
     )
     BulkRunShard.objects.filter(run=run).update(
         status=BulkRun.Status.RUNNING,
         worker="dead:1:0",
-        started_at=timezone.now(),
-        heartbeat_at=timezone.now(),
+        started_at=now,
+        heartbeat_at=now,
     )
     BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
     return run
 
 
 def test_resume_is_for_the_author_or_a_command_over_the_area_and_is_audited(
-    system, persona, client_for, monkeypatch, world
+    system, persona, client_for, monkeypatch, world, clock
 ):
     author = persona("cdc", prefixes=["320583"])
-    run = _stopped_run(system, author=author)
+    run = _stopped_run(system, clock.now, author=author)
     later_clock(monkeypatch)
     url = f"/rules/runs/{run.pk}/resume"
     api = f"/api/v1/rules/runs/{run.pk}/resume"
@@ -147,8 +147,8 @@ def test_resume_is_for_the_author_or_a_command_over_the_area_and_is_audited(
     assert again.status_code == 409 and again.json()["code"] == "run_not_resumable"
 
 
-def test_two_workers_looking_for_stopped_shards_take_each_once(system, monkeypatch, world):
-    run = _stopped_run(system)
+def test_two_workers_looking_for_stopped_shards_take_each_once(system, monkeypatch, world, clock):
+    run = _stopped_run(system, clock.now)
     later_clock(monkeypatch)
     shard = BulkRunShard.objects.get(run=run)
     assert list(run_jobs.stale(jobs.cutoff())) == [shard.pk]
@@ -158,7 +158,7 @@ def test_two_workers_looking_for_stopped_shards_take_each_once(system, monkeypat
     assert DBTaskResult.objects.count() == tasks_before + 1
 
 
-def test_a_review_whose_worker_died_is_closed_for_the_next_review(system, monkeypatch, world):
+def test_a_review_whose_worker_died_is_closed_for_the_next_review(system, monkeypatch, world, clock):
     run = bulk._create_run(
         actor=system,
         kind=BulkRun.Kind.REVIEW,
@@ -170,7 +170,7 @@ def test_a_review_whose_worker_died_is_closed_for_the_next_review(system, monkey
         queue=False,
     )
     BulkRunShard.objects.filter(run=run).update(
-        status=BulkRun.Status.RUNNING, worker="dead:1:0", started_at=timezone.now() - timedelta(minutes=1)
+        status=BulkRun.Status.RUNNING, worker="dead:1:0", started_at=clock.now - timedelta(minutes=1)
     )
     BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
     assert jobs.resume_stale() == {}

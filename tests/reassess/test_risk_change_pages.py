@@ -6,7 +6,6 @@ from datetime import date, timedelta
 from unittest import mock
 
 import pytest
-from django.utils import timezone
 
 from epigrid.regions.models import RiskArea
 from epigrid.rules import bulk, services
@@ -16,9 +15,9 @@ from .conftest import run_worker
 
 
 @pytest.fixture
-def now_people(book, make_person, grid_cells, system):
+def now_people(book, make_person, grid_cells, system, clock):
     """People who arrived from Wuhan three days ago (the rules run at the real time here)."""
-    now = timezone.now()
+    now = clock.now
     people = []
     for i in range(3):
         person = make_person(grid_cells[i].code, name=f"到达{i}")
@@ -29,11 +28,11 @@ def now_people(book, make_person, grid_cells, system):
 
 
 def test_draft_preview_publish_through_the_pages_changes_peoples_measures(
-    now_people, persona, client_for, grid_cells
+    now_people, persona, client_for, grid_cells, clock
 ):
     cdc = persona("cdc", prefixes=["32"])  # the province's CDC: Wuhan is on the province's list
     client = client_for(cdc)
-    today = timezone.localdate()
+    today = clock.today
     client.post(
         "/regions/risk-areas/new/",
         {
@@ -82,9 +81,9 @@ def test_draft_preview_publish_through_the_pages_changes_peoples_measures(
     assert again.status_code == 302 and BulkRun.objects.filter(kind="publish").count() == 1
 
 
-def test_who_may_preview_publish_and_see_runs(now_people, persona, client_for, system):
+def test_who_may_preview_publish_and_see_runs(now_people, persona, client_for, system, clock):
     draft = RiskArea.objects.create(
-        area="420100", level="key", starts_on=date(2020, 1, 23), notice="n", created_at=timezone.now()
+        area="420100", level="key", starts_on=date(2020, 1, 23), notice="n", created_at=clock.now
     )
     worker = client_for(persona("grid_worker"))
     assert worker.post("/rules/risk-change/preview", {"publish": [str(draft.pk)]}).status_code == 403
@@ -104,9 +103,9 @@ def test_who_may_preview_publish_and_see_runs(now_people, persona, client_for, s
     assert refused.status_code == 302 and BulkRun.objects.count() == 1
 
 
-def test_the_api_previews_and_publishes_a_risk_change(now_people, persona, client_for):
+def test_the_api_previews_and_publishes_a_risk_change(now_people, persona, client_for, clock):
     client = client_for(persona("province_command"))
-    today = timezone.localdate()
+    today = clock.today
     draft = client.post(
         "/api/v1/rules/risk-areas",
         {

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from io import StringIO
 
 from django.core.management import call_command
-from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
 from epigrid.lib.chinatime import CHINA_TZ
@@ -126,7 +125,9 @@ def test_a_listing_from_a_later_day_takes_effect_at_that_days_review(
     assert _colour(person) == "yellow"
 
 
-def test_the_workers_keep_the_review_going_once_it_is_scheduled(book, listing, make_person, cell, system):
+def test_the_workers_keep_the_review_going_once_it_is_scheduled(
+    book, listing, make_person, cell, system, clock
+):
     from django_tasks_db.models import DBTaskResult
 
     from epigrid.rules.tasks import review_due
@@ -139,7 +140,7 @@ def test_the_workers_keep_the_review_going_once_it_is_scheduled(book, listing, m
     call_command("rules", "review", "--schedule", "300", stdout=out)
     call_command("rules", "review", "--schedule", "300", stdout=out)
     queued = DBTaskResult.objects.filter(task_path=review_due.module_path, status="READY")
-    assert queued.count() == 1 and queued.get().run_after > timezone.now()
+    assert queued.count() == 1 and queued.get().run_after > clock.now
 
     # what a worker does when the time comes: review, then queue the next one
     queued.delete()

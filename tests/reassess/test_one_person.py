@@ -3,8 +3,6 @@ with tasks for the grid worker, and nothing is written when nothing changed (R3.
 
 from datetime import date, timedelta
 
-from django.utils import timezone
-
 from epigrid.accounts.models import AuditEvent
 from epigrid.rules import services
 from epigrid.rules.models import DecisionRecord, MeasureRecord, PersonRuleState
@@ -121,7 +119,7 @@ def test_people_alike_to_the_rules_share_one_evaluation(make_person, grid_cells,
 
 
 def test_merging_two_assessed_records_keeps_one_state_and_reviews_the_survivor(
-    book, listing, make_person, cell, persona, system
+    book, listing, make_person, cell, persona, system, clock
 ):
     from epigrid.accounts.audit import Actor
     from epigrid.people.services import merge_persons
@@ -138,7 +136,7 @@ def test_merging_two_assessed_records_keeps_one_state_and_reviews_the_survivor(
 
     assert not PersonRuleState.objects.filter(person=duplicate).exists()
     state = PersonRuleState.objects.get(person=survivor)
-    assert state.next_review_at is not None and state.next_review_at <= timezone.now()
+    assert state.next_review_at is not None and state.next_review_at <= clock.now
     # the duplicate's decisions and open measures now belong to the survivor
     assert DecisionRecord.objects.filter(person=survivor).count() == 2
     assert MeasureRecord.objects.filter(person=survivor, status="open").exists()
