@@ -11,8 +11,10 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from epigrid.accounts.models import AuditEvent
-from epigrid.healthcode import keys, services, tokens
+from epigrid.healthcode import keys, tokens
 from epigrid.healthcode.models import SigningKey, TrustedKey
+from epigrid.healthcode.services.codes import ensure_code
+from epigrid.healthcode.services.issuing import issue_token
 from epigrid.lib.crypto import cipher
 
 from .conftest import GRID, make_issuer
@@ -32,7 +34,7 @@ def command(*args, stdin=""):
 def code(make_person, assess):
     person = make_person(GRID)
     assess(person)
-    return services.ensure_code(person)
+    return ensure_code(person)
 
 
 def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
@@ -53,7 +55,7 @@ def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
 
 
 def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code):
-    token = services.issue_token(code).token
+    token = issue_token(code).token
 
     response = client.get("/healthcode/keys.json")
 
@@ -71,7 +73,7 @@ def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code):
 
 def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(client, code):
     old_key = keys.signer()
-    old_token = services.issue_token(code).token
+    old_token = issue_token(code).token
     # a code with a lifetime longer than the grace, to see the key's end stop it
     long_lived = tokens.issue(
         keys.private_key(old_key),
@@ -95,7 +97,7 @@ def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(clien
     now = timezone.now()
     # the code shown a moment before the rotation still verifies; new codes use the new key
     assert tokens.verify(old_token, trust, now).reason == tokens.Reason.OK
-    new_token = services.issue_token(code).token
+    new_token = issue_token(code).token
     assert tokens.verify(new_token, trust, now).kid == new_key.kid
     # after the old key's end its tokens stop verifying, and it leaves the published list
     end = old_key.not_after
@@ -189,7 +191,7 @@ def test_trust_add_refuses_our_own_issuer(tmp_path):
 
 
 def test_verify_command_checks_offline_against_a_key_file_or_the_published_list(tmp_path, code):
-    token = services.issue_token(code).token
+    token = issue_token(code).token
     key_file = tmp_path / "keys.json"
     command("keys", "--output", str(key_file))
 
