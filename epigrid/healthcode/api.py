@@ -99,19 +99,9 @@ class CachedTokenAuth(HttpBearer):
         return user
 
 
-def clear_auth_cache() -> None:
-    _AUTH_CACHE.clear()
-
-
 class VerifyIn(Schema):
     # the longest valid token is 161 characters; a little room so a bad one gets a reason
     token: str = Field(max_length=400, description="the QR text, `HCT1:…`")
-
-
-class ReasonOut(Schema):
-    rule: str
-    zh_hans: str = Field(alias="zh-hans")
-    en: str
 
 
 class PersonRef(Schema):
