@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from epigrid.healthcode.cli import main
-from epigrid.healthcode.tokens import PublicKeyList
+from epigrid.healthcode.keylists import PublicKeyList
 
 from .conftest import T0, TTL
 

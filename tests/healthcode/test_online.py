@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from epigrid.healthcode import keys, tokens
+from epigrid.healthcode import keylists, keys, tokens
 from epigrid.healthcode.models import HealthCode
 from epigrid.healthcode.services.issuing import issue_token
 from epigrid.healthcode.services.verification import lookup_code
@@ -130,7 +130,7 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green):
     key = keys.private_key(signing)
     kid = bytes.fromhex(signing.kid)
     long_ago = datetime(2024, 1, 1, tzinfo=UTC)
-    stranger = tokens.generate_signing_key()
+    stranger = keylists.generate_signing_key()
     guangdong = make_issuer("CN-44", 8, long_ago)
     cases = {
         # green (1) turned red (3) by hand: the signature no longer matches
@@ -158,7 +158,7 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green):
             tokens.issue(
                 stranger,
                 keys.issuer(),
-                tokens.derive_kid(tokens.public_key_bytes(stranger)),
+                keylists.derive_kid(keylists.public_key_bytes(stranger)),
                 code.code_id.bytes,
                 "green",
                 timezone.now(),
@@ -250,7 +250,7 @@ def test_the_token_body_is_limited(client, scanner):
 
 def test_a_mutually_recognised_province_verifies_without_an_online_answer(client, scanner, system):
     zj = make_issuer("CN-33", 3, datetime(2024, 1, 1, tzinfo=UTC))
-    keys.add_trusted(actor=system, document=tokens.PublicKeyList("CN-33", [zj.public]).to_json())
+    keys.add_trusted(actor=system, document=keylists.PublicKeyList("CN-33", [zj.public]).to_json())
 
     body = post(client, scanner, zj.issue("yellow", issued_at=timezone.now())).json()
 
