@@ -131,7 +131,7 @@ def history_rows(changes, language: str | None = None) -> list[dict]:
                 "new": change.new_colour,
                 "old_name": colour_name(change.old_colour, language) if change.old_colour else "",
                 "new_name": colour_name(change.new_colour, language),
-                "colour_changed": change.old_colour != change.new_colour,
+                "colour_changed": change.colour_changed,
                 "reasons": reason_rows(change.reasons, language),
                 "requirements": change.requirements,
                 "release": change.release_text(language),

@@ -91,43 +91,20 @@ def _follow(code: HealthCode, person, info: ColourInfo, record_id, at: datetime,
 
 def _write(new_codes: list[HealthCode], to_update: list[HealthCode], history: list[ColourChangeRow]) -> None:
     if new_codes:
-        insert_rows(HealthCode, [_code_row(c) for c in new_codes])
+        insert_rows(HealthCode, [_row(CodeRow, c) for c in new_codes])
     if to_update:
         # one UPDATE … FROM (VALUES …) per 2,000 codes: bulk_update's CASE per column was most of
         # the time of publishing a risk-area change to thousands of people
-        update_rows(HealthCode, [_colour_row(c) for c in to_update], key="id")
+        update_rows(HealthCode, [_row(CodeColourRow, c) for c in to_update], key="id")
     if history:
         # COPY on PostgreSQL: a first bulk reassessment writes one row per person
         insert_rows(ColourChange, history)
 
 
-def _code_row(code: HealthCode) -> CodeRow:
-    return CodeRow(
-        person=code.person_id,
-        code_id=code.code_id,
-        colour=code.colour,
-        colour_since=code.colour_since,
-        changed_at=code.changed_at,
-        created_at=code.created_at,
-        division_code=code.division_code,
-        reasons=code.reasons,
-        requirements=code.requirements,
-        release=code.release,
-        release_at=code.release_at,
-        decision=code.decision_id,
-    )
+def _row(row_type, code: HealthCode):
+    """`code` as a row of `row_type`, field by field by name (`person` and `decision` hold ids,
+    `id` is the primary key)."""
+    return row_type(**{name: getattr(code, _ATTNAME.get(name, name)) for name in row_type._fields})
 
 
-def _colour_row(code: HealthCode) -> CodeColourRow:
-    return CodeColourRow(
-        id=code.pk,
-        colour=code.colour,
-        colour_since=code.colour_since,
-        changed_at=code.changed_at,
-        division_code=code.division_code,
-        reasons=code.reasons,
-        requirements=code.requirements,
-        release=code.release,
-        release_at=code.release_at,
-        decision=code.decision_id,
-    )
+_ATTNAME = {"person": "person_id", "decision": "decision_id"}
