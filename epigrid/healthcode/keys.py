@@ -235,6 +235,27 @@ def add_trusted(*, actor: Actor, document: str | bytes | Mapping, source: str = 
     """Trust the issuers in a key list or trust list document. For each issuer in it, the keys
     in the document replace the ones stored (an issuer publishes its whole current list).
     Returns {issuer: {"added": [kid], "removed": [kid], "kept": [kid]}}."""
+    loaded = _other_issuers(document)
+    now = timezone.now()
+    report: dict[str, dict] = {}
+    with transaction.atomic():
+        for name, key_list in sorted(loaded.issuers.items()):
+            report[name] = change = _replace_keys(name, key_list, source=source, now=now)
+            added, removed = ",".join(change["added"]) or "-", ",".join(change["removed"]) or "-"
+            record(
+                actor,
+                "update",
+                object_type="healthcode_trust",
+                object_id=name,
+                fields=["keys"],
+                note=f"added {added} removed {removed}"[:255],
+            )
+    invalidate_cache()
+    return report
+
+
+def _other_issuers(document: str | bytes | Mapping) -> keylists.TrustList:
+    """The document's key lists, refused if unusable, empty or naming our own issuer."""
     try:
         loaded = keylists.load_trust_list(document)
     except keylists.KeyListError as exc:
@@ -247,52 +268,43 @@ def add_trusted(*, actor: Actor, document: str | bytes | Mapping, source: str = 
             f"{issuer()} is this system's own issuer; its keys come from rotate-keys, not a file.",
             "file",
         )
-    now = timezone.now()
-    report: dict[str, dict] = {}
-    with transaction.atomic():
-        for name, key_list in sorted(loaded.issuers.items()):
-            stored = {k.kid: k for k in TrustedKey.objects.select_for_update().filter(issuer=name)}
-            wanted = {k.kid_hex: k for k in key_list.keys}
-            added, kept, removed = [], [], []
-            for kid, key in wanted.items():
-                row = stored.get(kid)
-                if row is not None and bytes(row.public_key) == key.public_key:
-                    if (row.not_before, row.not_after) != (key.not_before, key.not_after):
-                        row.not_before, row.not_after = key.not_before, key.not_after
-                        row.save(update_fields=["not_before", "not_after"])
-                    kept.append(kid)
-                    continue
-                if row is not None:
-                    # same kid, another key: the kid is derived from the key, so this file is
-                    # not that issuer's list (or it was tampered with)
-                    raise KeyAdminError(
-                        "kid_conflict", f"{name} kid {kid} is stored with another public key.", "file"
-                    )
-                TrustedKey.objects.create(
-                    issuer=name,
-                    kid=kid,
-                    public_key=key.public_key,
-                    not_before=key.not_before,
-                    not_after=key.not_after,
-                    source=source[:200],
-                    added_at=now,
-                )
-                added.append(kid)
-            for kid, row in stored.items():
-                if kid not in wanted:
-                    row.delete()
-                    removed.append(kid)
-            record(
-                actor,
-                "update",
-                object_type="healthcode_trust",
-                object_id=name,
-                fields=["keys"],
-                note=f"added {','.join(added) or '-'} removed {','.join(removed) or '-'}"[:255],
+    return loaded
+
+
+def _replace_keys(name: str, key_list: keylists.PublicKeyList, *, source: str, now) -> dict[str, list]:
+    """One issuer's stored keys made those of `key_list`: {"added", "removed", "kept"} kids."""
+    stored = {k.kid: k for k in TrustedKey.objects.select_for_update().filter(issuer=name)}
+    wanted = {k.kid_hex: k for k in key_list.keys}
+    added, kept, removed = [], [], []
+    for kid, key in wanted.items():
+        row = stored.get(kid)
+        if row is not None and bytes(row.public_key) == key.public_key:
+            if (row.not_before, row.not_after) != (key.not_before, key.not_after):
+                row.not_before, row.not_after = key.not_before, key.not_after
+                row.save(update_fields=["not_before", "not_after"])
+            kept.append(kid)
+            continue
+        if row is not None:
+            # same kid, another key: the kid is derived from the key, so this file is not that
+            # issuer's list (or it was tampered with)
+            raise KeyAdminError(
+                "kid_conflict", f"{name} kid {kid} is stored with another public key.", "file"
             )
-            report[name] = {"added": added, "removed": removed, "kept": kept}
-    invalidate_cache()
-    return report
+        TrustedKey.objects.create(
+            issuer=name,
+            kid=kid,
+            public_key=key.public_key,
+            not_before=key.not_before,
+            not_after=key.not_after,
+            source=source[:200],
+            added_at=now,
+        )
+        added.append(kid)
+    for kid, row in stored.items():
+        if kid not in wanted:
+            row.delete()
+            removed.append(kid)
+    return {"added": added, "removed": removed, "kept": kept}
 
 
 def remove_trusted(*, actor: Actor, issuer_name: str) -> int:

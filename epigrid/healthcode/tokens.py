@@ -176,6 +176,37 @@ def _to_timestamp(at: datetime) -> float:
     return at.timestamp()
 
 
+def _token_bytes(token: str) -> bytes | Reason:
+    """The token's bytes, of a length a token can have, or why it is not a token."""
+    if not isinstance(token, str) or not token.startswith(PREFIX):
+        if isinstance(token, str) and _OTHER_VERSION_RE.match(token):
+            return Reason.UNSUPPORTED_VERSION
+        return Reason.MALFORMED
+    if len(token) > _MAX_TEXT_LENGTH:
+        # refused before decoding, so a scanner fed megabytes does not spend time on them
+        return Reason.MALFORMED
+    try:
+        raw = b45decode(token[len(PREFIX) :])
+    except ValueError:
+        return Reason.MALFORMED
+    if not _MIN_LENGTH <= len(raw) <= _MAX_LENGTH:
+        return Reason.MALFORMED
+    return raw
+
+
+def _time_reason(key, issued_ts: int, expires_ts: int, now: float, slack: float) -> Reason:
+    """A token whose signature holds, judged by the key's window and its own."""
+    if not key.not_before_ts <= issued_ts < key.not_after_ts:
+        return Reason.KEY_NOT_VALID_AT_ISSUE
+    if now + slack < issued_ts:
+        return Reason.NOT_YET_VALID
+    if now - slack >= expires_ts:
+        return Reason.EXPIRED
+    if now >= key.not_after_ts:
+        return Reason.KEY_EXPIRED
+    return Reason.OK
+
+
 def verify(
     token: str, keys: PublicKeyList | TrustList, at: datetime, *, leeway: timedelta = timedelta(0)
 ) -> Verification:
@@ -186,22 +217,11 @@ def verify(
     """
     now = _to_timestamp(at)
     slack = leeway.total_seconds()
-    if not isinstance(token, str) or not token.startswith(PREFIX):
-        if isinstance(token, str) and _OTHER_VERSION_RE.match(token):
-            return Verification(False, Reason.UNSUPPORTED_VERSION)
-        return Verification(False, Reason.MALFORMED)
-    if len(token) > _MAX_TEXT_LENGTH:
-        # refused before decoding, so a scanner fed megabytes does not spend time on them
-        return Verification(False, Reason.MALFORMED)
-    try:
-        raw = b45decode(token[len(PREFIX) :])
-    except ValueError:
-        return Verification(False, Reason.MALFORMED)
-    size = len(raw)
-    if not _MIN_LENGTH <= size <= _MAX_LENGTH:
-        return Verification(False, Reason.MALFORMED)
+    raw = _token_bytes(token)
+    if isinstance(raw, Reason):
+        return Verification(False, raw)
     version, colour_byte, issued_ts, ttl, kid, code_id = _HEADER.unpack_from(raw)
-    split = size - SIGNATURE_LENGTH
+    split = len(raw) - SIGNATURE_LENGTH
     issuer_bytes = raw[HEADER_LENGTH:split]
     if (
         version != VERSION
@@ -225,16 +245,7 @@ def verify(
         return Verification(False, Reason.BAD_SIGNATURE, issuer=issuer, kid=kid_hex)
 
     expires_ts = issued_ts + ttl
-    if not key.not_before_ts <= issued_ts < key.not_after_ts:
-        reason = Reason.KEY_NOT_VALID_AT_ISSUE
-    elif now + slack < issued_ts:
-        reason = Reason.NOT_YET_VALID
-    elif now - slack >= expires_ts:
-        reason = Reason.EXPIRED
-    elif now >= key.not_after_ts:
-        reason = Reason.KEY_EXPIRED
-    else:
-        reason = Reason.OK
+    reason = _time_reason(key, issued_ts, expires_ts, now, slack)
     return Verification(
         reason is Reason.OK,
         reason,
