@@ -16,8 +16,9 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 
-from epigrid.healthcode import tokens
-from epigrid.healthcode.tokens import PREFIX, PublicKey, PublicKeyList, TrustList, b45decode, issue, verify
+from epigrid.healthcode import keylists, tokens
+from epigrid.healthcode.keylists import PublicKey, PublicKeyList, TrustList
+from epigrid.healthcode.tokens import PREFIX, b45decode, issue, verify
 
 LIMIT_PER_S = 8000
 REFERENCE_RAW_PER_S = 10600
@@ -55,7 +56,7 @@ def main() -> None:
     # a checkpoint trusting several provinces, each with a current and a retired key
     key_lists, signers = [], {}
     for issuer in PROVINCES:
-        old, new = tokens.generate_signing_key(), tokens.generate_signing_key()
+        old, new = keylists.generate_signing_key(), keylists.generate_signing_key()
         old_pub = PublicKey.for_signing_key(issuer, old, T0 - timedelta(days=60), T0 + timedelta(days=1))
         new_pub = PublicKey.for_signing_key(issuer, new, T0 - timedelta(days=1))
         key_lists.append(PublicKeyList(issuer, [old_pub, new_pub]))

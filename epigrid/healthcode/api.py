@@ -20,20 +20,20 @@ from typing import Literal
 from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.security import HttpBearer
 from pydantic import Field
 
 from epigrid.accounts.apiauth import SessionAuth, requires
-from epigrid.accounts.audit import Actor, record
+from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm, permissions_of
 from epigrid.accounts.scoping import get_visible_or_404, visible_to
 from epigrid.healthcode import services, tokens
 from epigrid.healthcode.contact import reveal_contact
-from epigrid.healthcode.models import CorrectionRequest, CorrectionStatus
+from epigrid.healthcode.models import CorrectionRequest
 from epigrid.lib.errors import Forbidden
 from epigrid.people.models import Person
 
@@ -49,7 +49,7 @@ def requires_any(*perms: str):
         @functools.wraps(func)
         def wrapper(request, *args, **kwargs):
             if not set(perms) & permissions_of(getattr(request.auth, "role", "")):
-                raise Forbidden("permission_denied", "Your role does not allow this operation.")
+                raise Forbidden("permission_denied", _("Your role does not allow this operation."))
             return func(request, *args, **kwargs)
 
         wrapper.epigrid_access = "scoped"
@@ -99,19 +99,9 @@ class CachedTokenAuth(HttpBearer):
         return user
 
 
-def clear_auth_cache() -> None:
-    _AUTH_CACHE.clear()
-
-
 class VerifyIn(Schema):
     # the longest valid token is 161 characters; a little room so a bad one gets a reason
     token: str = Field(max_length=400, description="the QR text, `HCT1:…`")
-
-
-class ReasonOut(Schema):
-    rule: str
-    zh_hans: str = Field(alias="zh-hans")
-    en: str
 
 
 class PersonRef(Schema):
@@ -188,11 +178,6 @@ class CodeInfoOut(Schema):
 def person_code(request, person_id: UUID):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
     code = services.ensure_code(person, actor=Actor.from_api(request))
-    open_correction = (
-        CorrectionRequest.objects.filter(person=person, status=CorrectionStatus.OPEN)
-        .values_list("pk", flat=True)
-        .first()
-    )
     return {
         "person": {"id": person.pk, "name": person.name},
         "colour": code.colour,
@@ -202,7 +187,7 @@ def person_code(request, person_id: UUID):
         "release": code.release,
         "release_at": code.release_at,
         "history": services.history(person),
-        "open_correction": open_correction,
+        "open_correction": services.open_correction_id(person),
     }
 
 
@@ -224,18 +209,7 @@ class TokenOut(Schema):
 @requires(Perm.HEALTHCODE_VIEW)
 def generate_code(request, person_id: UUID):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=person_id)
-    code = services.ensure_code(person, actor=Actor.from_api(request))
-    issued = services.issue_token(code)
-    with transaction.atomic():
-        # a code shown to staff instead of the person: who asked for it is on record
-        record(
-            Actor.from_api(request),
-            "create",
-            object_type="health_code_token",
-            object_id=person.pk,
-            division_code=person.division_code,
-            fields=["token"],
-        )
+    issued = services.issue_token_for_staff(person, actor=Actor.from_api(request))
     return {
         "token": issued.token,
         "colour": issued.colour,

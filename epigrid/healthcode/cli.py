@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from epigrid.healthcode.tokens import KeyListError, TrustList, Verification, load_trust_list, verify
+from epigrid.healthcode.keylists import KeyListError, TrustList, load_trust_list
+from epigrid.healthcode.tokens import Verification, verify
 
 
 class _UsageError(Exception):

@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor, record
-from epigrid.healthcode import tokens
+from epigrid.healthcode import keylists, tokens
 from epigrid.healthcode.models import SigningKey, TrustedKey
 from epigrid.lib.crypto import cipher
 from epigrid.lib.errors import DomainError
@@ -66,10 +66,10 @@ _PRIVATE: dict[str, object] = {}  # kid hex -> Ed25519PrivateKey, decrypted once
 
 
 def _new_key(*, actor: Actor, not_before: datetime, now: datetime, note: str) -> SigningKey:
-    private = tokens.generate_signing_key()
-    public_raw = tokens.public_key_bytes(private)
-    kid = tokens.derive_kid(public_raw).hex()
-    seed = tokens.private_key_to_bytes(private)
+    private = keylists.generate_signing_key()
+    public_raw = keylists.public_key_bytes(private)
+    kid = keylists.derive_kid(public_raw).hex()
+    seed = keylists.private_key_to_bytes(private)
     key = SigningKey.objects.create(
         issuer=issuer(),
         kid=kid,
@@ -101,7 +101,7 @@ def private_key(key: SigningKey):
     found = _PRIVATE.get(key.kid)
     if found is None:
         seed = base64.b64decode(cipher().decrypt(KEY_FIELD, key.private_key_enc, row=key.kid))
-        found = _PRIVATE[key.kid] = tokens.private_key_from_bytes(seed)
+        found = _PRIVATE[key.kid] = keylists.private_key_from_bytes(seed)
     return found
 
 
@@ -172,8 +172,8 @@ def rotate_keys(
     return new, older
 
 
-def _public(key) -> tokens.PublicKey:
-    return tokens.PublicKey(
+def _public(key) -> keylists.PublicKey:
+    return keylists.PublicKey(
         issuer=key.issuer,
         kid=bytes.fromhex(key.kid),
         public_key=bytes(key.public_key),
@@ -182,21 +182,21 @@ def _public(key) -> tokens.PublicKey:
     )
 
 
-def published_key_list(at: datetime | None = None) -> tokens.PublicKeyList:
+def published_key_list(at: datetime | None = None) -> keylists.PublicKeyList:
     """Our keys that still verify at `at` (and those published ahead of their window)."""
     at = at or timezone.now()
     rows = SigningKey.objects.filter(issuer=issuer()).filter(Q(not_after__isnull=True) | Q(not_after__gt=at))
-    return tokens.PublicKeyList(issuer(), [_public(k) for k in rows.order_by("not_before", "kid")])
+    return keylists.PublicKeyList(issuer(), [_public(k) for k in rows.order_by("not_before", "kid")])
 
 
-def trust_list(at: datetime | None = None) -> tokens.TrustList:
+def trust_list(at: datetime | None = None) -> keylists.TrustList:
     """Ours and every trusted issuer's keys that still verify at `at`."""
     at = at or timezone.now()
-    theirs: dict[str, list[tokens.PublicKey]] = {}
+    theirs: dict[str, list[keylists.PublicKey]] = {}
     for key in TrustedKey.objects.filter(Q(not_after__isnull=True) | Q(not_after__gt=at)):
         theirs.setdefault(key.issuer, []).append(_public(key))
-    lists = [published_key_list(at)] + [tokens.PublicKeyList(name, keys) for name, keys in theirs.items()]
-    return tokens.TrustList(lists)
+    lists = [published_key_list(at)] + [keylists.PublicKeyList(name, keys) for name, keys in theirs.items()]
+    return keylists.TrustList(lists)
 
 
 # --- the online verifier's cached trust list -------------------------------------------------
@@ -213,7 +213,7 @@ def invalidate_cache() -> None:
         _cache["loaded"] = 0.0
 
 
-def cached_trust_list(*, force: bool = False) -> tokens.TrustList:
+def cached_trust_list(*, force: bool = False) -> keylists.TrustList:
     """The trust list for online verification, at most a few seconds old. `force` reloads it
     (at most once a second), for a token whose key was just published by another process."""
     now = time.monotonic()
@@ -235,9 +235,30 @@ def add_trusted(*, actor: Actor, document: str | bytes | Mapping, source: str = 
     """Trust the issuers in a key list or trust list document. For each issuer in it, the keys
     in the document replace the ones stored (an issuer publishes its whole current list).
     Returns {issuer: {"added": [kid], "removed": [kid], "kept": [kid]}}."""
+    loaded = _other_issuers(document)
+    now = timezone.now()
+    report: dict[str, dict] = {}
+    with transaction.atomic():
+        for name, key_list in sorted(loaded.issuers.items()):
+            report[name] = change = _replace_keys(name, key_list, source=source, now=now)
+            added, removed = ",".join(change["added"]) or "-", ",".join(change["removed"]) or "-"
+            record(
+                actor,
+                "update",
+                object_type="healthcode_trust",
+                object_id=name,
+                fields=["keys"],
+                note=f"added {added} removed {removed}"[:255],
+            )
+    invalidate_cache()
+    return report
+
+
+def _other_issuers(document: str | bytes | Mapping) -> keylists.TrustList:
+    """The document's key lists, refused if unusable, empty or naming our own issuer."""
     try:
-        loaded = tokens.load_trust_list(document)
-    except tokens.KeyListError as exc:
+        loaded = keylists.load_trust_list(document)
+    except keylists.KeyListError as exc:
         raise KeyAdminError("bad_key_list", f"The key list cannot be used: {exc}", "file")
     if not loaded.issuers:
         raise KeyAdminError("empty_key_list", "The document names no issuer.", "file")
@@ -247,52 +268,43 @@ def add_trusted(*, actor: Actor, document: str | bytes | Mapping, source: str = 
             f"{issuer()} is this system's own issuer; its keys come from rotate-keys, not a file.",
             "file",
         )
-    now = timezone.now()
-    report: dict[str, dict] = {}
-    with transaction.atomic():
-        for name, key_list in sorted(loaded.issuers.items()):
-            stored = {k.kid: k for k in TrustedKey.objects.select_for_update().filter(issuer=name)}
-            wanted = {k.kid_hex: k for k in key_list.keys}
-            added, kept, removed = [], [], []
-            for kid, key in wanted.items():
-                row = stored.get(kid)
-                if row is not None and bytes(row.public_key) == key.public_key:
-                    if (row.not_before, row.not_after) != (key.not_before, key.not_after):
-                        row.not_before, row.not_after = key.not_before, key.not_after
-                        row.save(update_fields=["not_before", "not_after"])
-                    kept.append(kid)
-                    continue
-                if row is not None:
-                    # same kid, another key: the kid is derived from the key, so this file is
-                    # not that issuer's list (or it was tampered with)
-                    raise KeyAdminError(
-                        "kid_conflict", f"{name} kid {kid} is stored with another public key.", "file"
-                    )
-                TrustedKey.objects.create(
-                    issuer=name,
-                    kid=kid,
-                    public_key=key.public_key,
-                    not_before=key.not_before,
-                    not_after=key.not_after,
-                    source=source[:200],
-                    added_at=now,
-                )
-                added.append(kid)
-            for kid, row in stored.items():
-                if kid not in wanted:
-                    row.delete()
-                    removed.append(kid)
-            record(
-                actor,
-                "update",
-                object_type="healthcode_trust",
-                object_id=name,
-                fields=["keys"],
-                note=f"added {','.join(added) or '-'} removed {','.join(removed) or '-'}"[:255],
+    return loaded
+
+
+def _replace_keys(name: str, key_list: keylists.PublicKeyList, *, source: str, now) -> dict[str, list]:
+    """One issuer's stored keys made those of `key_list`: {"added", "removed", "kept"} kids."""
+    stored = {k.kid: k for k in TrustedKey.objects.select_for_update().filter(issuer=name)}
+    wanted = {k.kid_hex: k for k in key_list.keys}
+    added, kept, removed = [], [], []
+    for kid, key in wanted.items():
+        row = stored.get(kid)
+        if row is not None and bytes(row.public_key) == key.public_key:
+            if (row.not_before, row.not_after) != (key.not_before, key.not_after):
+                row.not_before, row.not_after = key.not_before, key.not_after
+                row.save(update_fields=["not_before", "not_after"])
+            kept.append(kid)
+            continue
+        if row is not None:
+            # same kid, another key: the kid is derived from the key, so this file is not that
+            # issuer's list (or it was tampered with)
+            raise KeyAdminError(
+                "kid_conflict", f"{name} kid {kid} is stored with another public key.", "file"
             )
-            report[name] = {"added": added, "removed": removed, "kept": kept}
-    invalidate_cache()
-    return report
+        TrustedKey.objects.create(
+            issuer=name,
+            kid=kid,
+            public_key=key.public_key,
+            not_before=key.not_before,
+            not_after=key.not_after,
+            source=source[:200],
+            added_at=now,
+        )
+        added.append(kid)
+    for kid, row in stored.items():
+        if kid not in wanted:
+            row.delete()
+            removed.append(kid)
+    return {"added": added, "removed": removed, "kept": kept}
 
 
 def remove_trusted(*, actor: Actor, issuer_name: str) -> int:

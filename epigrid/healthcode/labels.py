@@ -75,8 +75,19 @@ ONLINE = {
 }
 
 
+def language_key(language: str | None) -> str:
+    """The key of a two-language dict ({"zh-hans", "en"}) for a language code; Chinese when
+    none is given."""
+    return "zh-hans" if (language or "zh").startswith("zh") else "en"
+
+
 def lang() -> str:
-    return "zh-hans" if (get_language() or "zh-hans").startswith("zh") else "en"
+    return language_key(get_language())
+
+
+def in_language(words: dict | None, language: str | None) -> str:
+    """One language of a stored {"zh-hans", "en"} dict (a release condition), "" if none."""
+    return words.get(language_key(language), "") if words else ""
 
 
 def colour_name(colour: str, language: str | None = None) -> str:
@@ -120,7 +131,7 @@ def history_rows(changes, language: str | None = None) -> list[dict]:
                 "new": change.new_colour,
                 "old_name": colour_name(change.old_colour, language) if change.old_colour else "",
                 "new_name": colour_name(change.new_colour, language),
-                "colour_changed": change.old_colour != change.new_colour,
+                "colour_changed": change.colour_changed,
                 "reasons": reason_rows(change.reasons, language),
                 "requirements": change.requirements,
                 "release": change.release_text(language),

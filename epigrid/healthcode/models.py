@@ -7,12 +7,15 @@ a token is still current.
 """
 
 import uuid
+from datetime import datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.scoping import ScopeSpec
+from epigrid.healthcode.labels import in_language
 
 
 class Colour(models.TextChoices):
@@ -62,28 +65,14 @@ class HealthCode(models.Model):
         return f"{self.code_id} {self.colour}"
 
     def release_text(self, language: str) -> str:
-        if not self.release:
-            return ""
-        return self.release.get("zh-hans" if (language or "zh").startswith("zh") else "en", "")
+        return in_language(self.release, language)
 
     @classmethod
-    def on_person_merge(cls, *, survivor, merged) -> int:
-        """People merge: the survivor keeps its own code; the merged record's code is withdrawn
-        (its tokens verify offline until they expire, online they are reported revoked). A
-        survivor without a code takes the merged record's code and its history."""
-        from django.utils import timezone
+    def on_person_merge(cls, *, survivor, merged, at: datetime | None = None) -> int:
+        # people.services.merge_persons calls this hook; the service decides (and takes the time)
+        from epigrid.healthcode.services.codes import merge_codes
 
-        theirs = cls.objects.filter(person=merged).first()
-        if theirs is None:
-            return 0
-        if cls.objects.filter(person=survivor).exists():
-            cls.objects.filter(pk=theirs.pk).update(revoked_at=timezone.now())
-            return 0
-        cls.objects.filter(pk=theirs.pk).update(person=survivor, division_code=survivor.division_code)
-        ColourChange.objects.filter(person=merged).update(
-            person=survivor, division_code=survivor.division_code
-        )
-        return 1
+        return merge_codes(survivor=survivor, merged=merged, at=at)
 
 
 class ColourChange(models.Model):
@@ -118,8 +107,9 @@ class ColourChange(models.Model):
         return f"{self.person_id} {self.old_colour or '-'} → {self.new_colour}"
 
     @classmethod
-    def on_person_merge(cls, *, survivor, merged) -> int:
-        # history belongs to the code: HealthCode.on_person_merge moves it when the code moves
+    def on_person_merge(cls, *, survivor, merged, at: datetime | None = None) -> int:
+        # history belongs to the code: the merge service moves it when the code moves
+        # (HealthCode.on_person_merge), so it is not moved by itself here
         return 0
 
     @property
@@ -127,9 +117,56 @@ class ColourChange(models.Model):
         return self.old_colour != self.new_colour
 
     def release_text(self, language: str) -> str:
-        if not self.release:
-            return ""
-        return self.release.get("zh-hans" if (language or "zh").startswith("zh") else "en", "")
+        return in_language(self.release, language)
+
+
+class CodeRow(NamedTuple):
+    """A new HealthCode as `lib.bulk.insert_rows` writes it (`services.colours.record_decisions`)."""
+
+    person: uuid.UUID  # the person's id
+    code_id: uuid.UUID
+    colour: str
+    colour_since: datetime
+    changed_at: datetime
+    created_at: datetime
+    division_code: str
+    reasons: list = []
+    requirements: list = []
+    release: dict | None = None
+    release_at: datetime | None = None
+    decision: uuid.UUID | None = None  # the DecisionRecord's id
+
+
+class CodeColourRow(NamedTuple):
+    """What a decision changes on an existing HealthCode, by `id` (`lib.bulk.update_rows`)."""
+
+    id: int
+    colour: str
+    colour_since: datetime
+    changed_at: datetime
+    division_code: str
+    reasons: list
+    requirements: list
+    release: dict | None
+    release_at: datetime | None
+    decision: uuid.UUID | None
+
+
+class ColourChangeRow(NamedTuple):
+    """A ColourChange as `lib.bulk.insert_rows` writes it."""
+
+    person: uuid.UUID
+    new_colour: str
+    at: datetime
+    recorded_at: datetime
+    division_code: str
+    old_colour: str = ""
+    reasons: list = []
+    requirements: list = []
+    release: dict | None = None
+    release_at: datetime | None = None
+    decision: uuid.UUID | None = None
+    cause: str = ""
 
 
 class SigningKey(models.Model):

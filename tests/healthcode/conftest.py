@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from epigrid.healthcode import tokens
-from epigrid.healthcode.tokens import PublicKey, PublicKeyList, load_trust_list
+from epigrid.healthcode import keylists, tokens
+from epigrid.healthcode.keylists import PublicKey, PublicKeyList, load_trust_list
 
 T0 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 TTL = timedelta(minutes=10)
@@ -20,7 +20,7 @@ RETIRED = ROTATION + timedelta(minutes=15)
 
 
 def seeded_key(seed: int) -> Ed25519PrivateKey:
-    return tokens.private_key_from_bytes(bytes([seed]) * 32)
+    return keylists.private_key_from_bytes(bytes([seed]) * 32)
 
 
 @dataclass
@@ -78,7 +78,7 @@ def env(js_old, js_new, zj):
         js_new=js_new,
         zj=zj,
         stranger=stranger,
-        stranger_kid=tokens.derive_kid(tokens.public_key_bytes(stranger)),
+        stranger_kid=keylists.derive_kid(keylists.public_key_bytes(stranger)),
         gd=make_issuer("CN-44", 8, T0 - timedelta(days=30)),
     )
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 import epigrid.healthcode
-from epigrid.healthcode.tokens import PREFIX, PublicKeyList, b45decode, b45encode, verify
+from epigrid.healthcode.keylists import PublicKeyList
+from epigrid.healthcode.tokens import PREFIX, b45decode, b45encode, verify
 
 from .conftest import T0
 from .test_reasons import ROWS

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from epigrid.healthcode.cli import main
-from epigrid.healthcode.tokens import PublicKeyList
+from epigrid.healthcode.keylists import PublicKeyList
 
 from .conftest import T0, TTL
 

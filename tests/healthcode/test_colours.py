@@ -6,8 +6,11 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from epigrid.healthcode import services, tokens
+from epigrid.healthcode import tokens
 from epigrid.healthcode.models import ColourChange, HealthCode
+from epigrid.healthcode.services.codes import HealthCodeError, ensure_code
+from epigrid.healthcode.services.issuing import issue_token
+from epigrid.healthcode.services.queries import history
 from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules.facts import CaseStatus, ContactStatus, TestResult
 from epigrid.rules.models import PersonRuleState
@@ -52,7 +55,7 @@ def test_the_token_carries_neither_the_name_nor_the_document_number(make_person,
 
     person = make_person(GRID, name="陈静")
     assess(person, at=AT)
-    issued = services.issue_token(code_of(person))
+    issued = issue_token(code_of(person))
 
     raw = tokens.b45decode(issued.token[len(tokens.PREFIX) :])
     assert raw[12:28] == code_of(person).code_id.bytes
@@ -95,14 +98,14 @@ def test_a_close_contact_turns_red_with_rule_clause_and_release_then_clears_afte
     code = code_of(person)
     assert code.colour == "green"
     assert code.colour_since == exposure + 15 * DAY
-    history = services.history(person)
-    assert [(h.old_colour, h.new_colour) for h in history] == [
+    changes = history(person)
+    assert [(h.old_colour, h.new_colour) for h in changes] == [
         ("red", "green"),
         ("green", "red"),
         ("", "green"),
     ]
-    assert history[1].reasons[0]["rule"] == "colour/close-contact"
-    assert history[1].cause == "case" and history[0].cause == "review"
+    assert changes[1].reasons[0]["rule"] == "colour/close-contact"
+    assert changes[1].cause == "case" and changes[0].cause == "review"
 
 
 def test_a_discharged_patient_is_yellow_and_clears_by_itself_on_the_release_date(make_person, assess, facts):
@@ -130,7 +133,7 @@ def test_a_discharged_patient_is_yellow_and_clears_by_itself_on_the_release_date
     code = code_of(person)
     assert code.colour == "green"
     assert code.colour_since == release
-    assert [(h.old_colour, h.new_colour, h.at) for h in services.history(person)][:2] == [
+    assert [(h.old_colour, h.new_colour, h.at) for h in history(person)][:2] == [
         ("yellow", "green", release),
         ("", "yellow", AT),
     ]
@@ -150,7 +153,7 @@ def test_a_new_reason_for_the_same_colour_is_history_without_a_colour_change(mak
     assert "colour/case" in [r["rule"] for r in code.reasons]
     # the colour in a token issued before is still right: not stale
     assert code.changed_at == changed_at and code.colour_since == AT
-    latest = services.history(person)[0]
+    latest = history(person)[0]
     assert (latest.old_colour, latest.new_colour, latest.colour_changed) == ("red", "red", False)
 
 
@@ -186,7 +189,7 @@ def test_a_person_assessed_before_codes_existed_gets_one_from_the_stored_decisio
     ColourChange.objects.filter(person=person).delete()
     HealthCode.objects.filter(person=person).delete()
 
-    code = services.ensure_code(person)
+    code = ensure_code(person)
 
     assert code.colour == "red"
     assert code.release_at == AT - DAY + 14 * DAY
@@ -198,11 +201,11 @@ def test_a_person_never_assessed_is_assessed_when_the_code_is_first_needed(make_
     person = make_person(GRID)
     assert not PersonRuleState.objects.filter(person=person).exists()
 
-    code = services.ensure_code(person)
+    code = ensure_code(person)
 
     assert code.colour == "green"
     assert PersonRuleState.objects.filter(person=person).exists()
-    assert services.ensure_code(person).pk == code.pk
+    assert ensure_code(person).pk == code.pk
 
 
 def test_a_move_to_another_division_follows_on_the_next_decision(make_person, assess, facts, system):
@@ -218,13 +221,13 @@ def test_a_move_to_another_division_follows_on_the_next_decision(make_person, as
     assess(person, at=AT + DAY)
 
     assert code_of(person).division_code == "320583001001002"
-    assert services.history(person)[0].division_code == "320583001001002"
+    assert history(person)[0].division_code == "320583001001002"
 
 
 def test_merging_records_keeps_the_survivors_code_and_withdraws_the_other(make_person, assess):
     survivor, merged = make_person(GRID, name="王芳"), make_person(GRID, name="王芳")
     assess(merged, at=AT)
-    services.ensure_code(survivor)
+    ensure_code(survivor)
     kept = code_of(survivor).code_id
 
     # people.services.merge_persons calls this hook for the health code's link to Person
@@ -232,8 +235,8 @@ def test_merging_records_keeps_the_survivors_code_and_withdraws_the_other(make_p
 
     assert code_of(survivor).code_id == kept
     assert code_of(merged).revoked_at is not None
-    with pytest.raises(services.HealthCodeError):
-        services.issue_token(code_of(merged))
+    with pytest.raises(HealthCodeError):
+        issue_token(code_of(merged))
 
 
 def test_a_survivor_without_a_code_takes_the_merged_records_code_and_history(make_person, assess):

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from epigrid.accounts.audit import Actor
-from epigrid.healthcode import services
 from epigrid.healthcode.models import CorrectionRequest, CorrectionStatus, HealthCode
+from epigrid.healthcode.services.corrections import decide_correction, request_correction
+from epigrid.healthcode.services.queries import history
 from epigrid.lib.errors import Conflict, Forbidden
 from epigrid.people.services import create_private_link
 from epigrid.rules.facts import ContactStatus
@@ -57,7 +58,7 @@ def test_a_second_request_while_one_is_open_is_refused(red_person, link, client)
     ask(client, link)
 
     with pytest.raises(Conflict):
-        services.request_correction(actor=Actor.system("self"), person=red_person, text="还是不对")
+        request_correction(actor=Actor.system("self"), person=red_person, text="还是不对")
 
     assert CorrectionRequest.objects.filter(person=red_person).count() == 1
 
@@ -108,7 +109,7 @@ def test_a_correction_reassesses_the_person_so_fixed_facts_show_at_once(
     # the CDC fixed the fact where it lives: the contact record was wrong and is withdrawn
     del facts[str(red_person.pk)]
 
-    services.decide_correction(
+    decide_correction(
         actor=Actor(user=reviewer),
         request=item,
         outcome="corrected",
@@ -116,13 +117,13 @@ def test_a_correction_reassesses_the_person_so_fixed_facts_show_at_once(
     )
 
     assert HealthCode.objects.get(person=red_person).colour == "green"
-    latest = services.history(red_person)[0]
+    latest = history(red_person)[0]
     assert (latest.old_colour, latest.new_colour, latest.cause) == ("red", "green", "healthcode_correction")
     page = client.get(f"/healthcode/me/{link}/").content.decode()
     assert 'data-status="corrected"' in page and "已撤销密接记录" in page
     # a decided request is not decided twice
     with pytest.raises(Conflict):
-        services.decide_correction(
+        decide_correction(
             actor=Actor(user=reviewer), request=item, outcome="rejected", notes="再次驳回此申诉"
         )
 
@@ -138,9 +139,7 @@ def test_only_reviewers_in_scope_decide(client, persona, client_for, red_person,
     assert "周强" not in elsewhere.get("/healthcode/corrections/").content.decode()
     assert client_for(grid_worker).get("/healthcode/corrections/").status_code == 403
     with pytest.raises(Forbidden):
-        services.decide_correction(
-            actor=Actor(user=grid_worker), request=item, outcome="rejected", notes="不行"
-        )
+        decide_correction(actor=Actor(user=grid_worker), request=item, outcome="rejected", notes="不行")
 
 
 def test_staff_file_and_decide_through_the_api(client, api_token, red_person):

@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from epigrid.accounts.models import AuditEvent
-from epigrid.healthcode import keys, services, tokens
+from epigrid.healthcode import keylists, keys, tokens
 from epigrid.healthcode.models import SigningKey, TrustedKey
+from epigrid.healthcode.services.codes import ensure_code
+from epigrid.healthcode.services.issuing import issue_token
 from epigrid.lib.crypto import cipher
 
 from .conftest import GRID, make_issuer
@@ -31,7 +33,7 @@ def command(*args, stdin=""):
 def code(make_person, assess):
     person = make_person(GRID)
     assess(person)
-    return services.ensure_code(person)
+    return ensure_code(person)
 
 
 def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
@@ -40,10 +42,10 @@ def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
     key = keys.signer()
 
     assert SigningKey.objects.count() == 1
-    seed = tokens.private_key_to_bytes(keys.private_key(key))
+    seed = keylists.private_key_to_bytes(keys.private_key(key))
     stored = bytes(key.private_key_enc)
     assert seed not in stored and seed.hex().encode() not in stored
-    assert key.kid == tokens.derive_kid(bytes(key.public_key)).hex()
+    assert key.kid == keylists.derive_kid(bytes(key.public_key)).hex()
     assert cipher().decrypt(keys.KEY_FIELD, stored, row=key.kid)  # the data key, field and kid bound
     assert keys.signer().pk == key.pk
     assert AuditEvent.objects.filter(
@@ -52,7 +54,7 @@ def test_the_first_key_is_made_on_first_use_and_stored_encrypted():
 
 
 def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code, clock):
-    token = services.issue_token(code).token
+    token = issue_token(code).token
 
     response = client.get("/healthcode/keys.json")
 
@@ -63,14 +65,14 @@ def test_keys_json_is_public_cacheable_and_verifies_our_tokens(client, code, clo
     assert doc["issuer"] == keys.issuer() and len(doc["keys"]) == 1
     assert set(doc["keys"][0]) == {"kid", "alg", "public_key", "not_before", "not_after"}
     assert "private" not in response.content.decode()
-    assert tokens.verify(token, tokens.load_key_list(response.content), clock.now).valid
+    assert tokens.verify(token, keylists.load_key_list(response.content), clock.now).valid
     again = client.get("/healthcode/keys.json", HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
 
 
 def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(client, code, clock):
     old_key = keys.signer()
-    old_token = services.issue_token(code).token
+    old_token = issue_token(code).token
     # a code with a lifetime longer than the grace, to see the key's end stop it
     long_lived = tokens.issue(
         keys.private_key(old_key),
@@ -90,11 +92,11 @@ def test_rotation_by_command_keeps_old_tokens_valid_until_the_old_key_ends(clien
     assert old_key.not_after is not None and old_key.not_after - new_key.not_before == timedelta(hours=2)
     published = client.get("/healthcode/keys.json").json()
     assert {k["kid"] for k in published["keys"]} == {old_key.kid, new_key.kid}
-    trust = tokens.load_trust_list(json.dumps(published))
+    trust = keylists.load_trust_list(json.dumps(published))
     now = clock.now
     # the code shown a moment before the rotation still verifies; new codes use the new key
     assert tokens.verify(old_token, trust, now).reason == tokens.Reason.OK
-    new_token = services.issue_token(code).token
+    new_token = issue_token(code).token
     assert tokens.verify(new_token, trust, now).kid == new_key.kid
     # after the old key's end its tokens stop verifying, and it leaves the published list
     end = old_key.not_after
@@ -129,7 +131,7 @@ def test_a_key_published_ahead_verifies_before_it_signs(code, system, clock):
 
 def _province_file(tmp_path, issuer, *public_keys, name=None):
     path = tmp_path / (name or f"{issuer.lower()}.json")
-    path.write_text(tokens.PublicKeyList(issuer, list(public_keys)).to_json(), encoding="utf-8")
+    path.write_text(keylists.PublicKeyList(issuer, list(public_keys)).to_json(), encoding="utf-8")
     return str(path)
 
 
@@ -141,7 +143,7 @@ def test_trust_add_accepts_another_provinces_codes(tmp_path, client, code, clock
     assert json.loads(printed) == {"CN-33": {"added": [zj.kid.hex()], "removed": [], "kept": []}}
     doc = client.get("/healthcode/trust.json").json()
     assert [entry["issuer"] for entry in doc["issuers"]] == sorted([keys.issuer(), "CN-33"])
-    trust = tokens.load_trust_list(json.dumps(doc))
+    trust = keylists.load_trust_list(json.dumps(doc))
     assert tokens.verify(zj.issue("yellow", issued_at=clock.now), trust, clock.now).valid
     assert f"CN-33  {zj.kid.hex()}" in command("trust", "list")
     assert AuditEvent.objects.filter(object_type="healthcode_trust", object_id="CN-33").exists()
@@ -188,7 +190,7 @@ def test_trust_add_refuses_our_own_issuer(tmp_path):
 
 
 def test_verify_command_checks_offline_against_a_key_file_or_the_published_list(tmp_path, code):
-    token = services.issue_token(code).token
+    token = issue_token(code).token
     key_file = tmp_path / "keys.json"
     command("keys", "--output", str(key_file))
 

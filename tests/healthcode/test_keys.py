@@ -5,32 +5,31 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from epigrid.healthcode import tokens
-from epigrid.healthcode.tokens import (
+from epigrid.healthcode import keylists
+from epigrid.healthcode.keylists import (
     KeyListError,
     PublicKeyList,
-    Reason,
     TrustList,
     load_key_list,
     load_trust_list,
     merge_trust_lists,
-    verify,
 )
+from epigrid.healthcode.tokens import Reason, verify
 
 from .conftest import RETIRED, ROTATION, T0, make_issuer
 
 
 def test_private_key_round_trips_through_32_raw_bytes():
-    key = tokens.generate_signing_key()
-    raw = tokens.private_key_to_bytes(key)
+    key = keylists.generate_signing_key()
+    raw = keylists.private_key_to_bytes(key)
 
     assert len(raw) == 32
-    assert tokens.public_key_bytes(tokens.private_key_from_bytes(raw)) == tokens.public_key_bytes(key)
+    assert keylists.public_key_bytes(keylists.private_key_from_bytes(raw)) == keylists.public_key_bytes(key)
 
 
 def test_private_key_of_the_wrong_size_is_refused():
     with pytest.raises(ValueError, match="32 raw bytes"):
-        tokens.private_key_from_bytes(b"\x00" * 31)
+        keylists.private_key_from_bytes(b"\x00" * 31)
 
 
 def test_key_list_json_has_the_published_shape(js_old, js_new, js_keys):
@@ -42,14 +41,14 @@ def test_key_list_json_has_the_published_shape(js_old, js_new, js_keys):
             {
                 "kid": js_old.kid.hex(),
                 "alg": "Ed25519",
-                "public_key": tokens._b64url(tokens.public_key_bytes(js_old.signing_key)),
+                "public_key": keylists._b64url(keylists.public_key_bytes(js_old.signing_key)),
                 "not_before": "2024-04-01T08:00:00Z",
                 "not_after": "2024-05-01T08:45:00Z",
             },
             {
                 "kid": js_new.kid.hex(),
                 "alg": "Ed25519",
-                "public_key": tokens._b64url(tokens.public_key_bytes(js_new.signing_key)),
+                "public_key": keylists._b64url(keylists.public_key_bytes(js_new.signing_key)),
                 "not_before": "2024-05-01T08:30:00Z",
                 "not_after": None,
             },
@@ -96,7 +95,7 @@ def test_the_same_key_published_twice_is_harmless(js_keys, trust):
 
 def test_a_kid_published_twice_with_different_keys_is_refused(js_old):
     impostor = make_issuer("CN-32", 9, T0)
-    clash = tokens.PublicKey("CN-32", js_old.kid, impostor.public.public_key, T0)
+    clash = keylists.PublicKey("CN-32", js_old.kid, impostor.public.public_key, T0)
 
     with pytest.raises(KeyListError, match="twice"):
         TrustList([PublicKeyList("CN-32", [js_old.public]), PublicKeyList("CN-32", [clash])])
@@ -105,7 +104,7 @@ def test_a_kid_published_twice_with_different_keys_is_refused(js_old):
 
 
 def test_a_kid_republished_with_another_window_is_refused(js_old):
-    moved = tokens.PublicKey("CN-32", js_old.kid, js_old.public.public_key, T0, RETIRED + timedelta(days=1))
+    moved = keylists.PublicKey("CN-32", js_old.kid, js_old.public.public_key, T0, RETIRED + timedelta(days=1))
 
     with pytest.raises(KeyListError, match="twice"):
         merge_trust_lists(PublicKeyList("CN-32", [js_old.public]), PublicKeyList("CN-32", [moved]))
@@ -163,5 +162,5 @@ def test_public_key_objects_are_parsed_once_at_load(js_keys, monkeypatch, js_old
     def refuse(*args, **kwargs):
         raise AssertionError("a key was parsed during verification")
 
-    monkeypatch.setattr(tokens.Ed25519PublicKey, "from_public_bytes", refuse)
+    monkeypatch.setattr(keylists.Ed25519PublicKey, "from_public_bytes", refuse)
     assert verify(js_old.issue(), trust, T0).reason == Reason.OK

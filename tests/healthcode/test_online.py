@@ -10,8 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 
-from epigrid.healthcode import keys, services, tokens
+from epigrid.healthcode import keylists, keys, tokens
 from epigrid.healthcode.models import HealthCode
+from epigrid.healthcode.services.issuing import issue_token
+from epigrid.healthcode.services.verification import lookup_code
 from epigrid.rules.facts import ContactStatus
 
 from .conftest import GRID, TAICANG_GRID_PREFIX, make_issuer
@@ -39,7 +41,7 @@ def green(make_person, assess):
     person = make_person(GRID, name="赵敏")
     assess(person)
     code = HealthCode.objects.get(person=person)
-    return person, code, services.issue_token(code)
+    return person, code, issue_token(code)
 
 
 def test_a_current_green_token_verifies_online_without_the_name(client, scanner, green):
@@ -79,7 +81,7 @@ def test_a_colour_change_makes_the_old_token_stale_online_while_offline_still_ve
     assert body["valid"] is True and body["colour"] == "green"
     assert (body["online"], body["stale"], body["current_colour"]) == ("stale", True, "red")
     # a new token shows the new colour and is current
-    fresh = services.issue_token(HealthCode.objects.get(person=person))
+    fresh = issue_token(HealthCode.objects.get(person=person))
     assert post(client, scanner, fresh.token).json().items() >= {"colour": "red", "stale": False}.items()
 
 
@@ -127,7 +129,7 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green, clo
     key = keys.private_key(signing)
     kid = bytes.fromhex(signing.kid)
     long_ago = datetime(2024, 1, 1, tzinfo=UTC)
-    stranger = tokens.generate_signing_key()
+    stranger = keylists.generate_signing_key()
     guangdong = make_issuer("CN-44", 8, long_ago)
     cases = {
         # green (1) turned red (3) by hand: the signature no longer matches
@@ -155,7 +157,7 @@ def test_refusals_keep_their_distinct_reasons_online(client, scanner, green, clo
             tokens.issue(
                 stranger,
                 keys.issuer(),
-                tokens.derive_kid(tokens.public_key_bytes(stranger)),
+                keylists.derive_kid(keylists.public_key_bytes(stranger)),
                 code.code_id.bytes,
                 "green",
                 clock.now,
@@ -235,7 +237,7 @@ def test_a_key_rotated_by_another_process_is_picked_up_at_once(client, scanner, 
     # the rotation ran in another process: this one still holds the list from before it
     keys._cache["trust"], keys._cache["loaded"] = before, time.monotonic() - 2
 
-    token = services.issue_token(HealthCode.objects.get(pk=code.pk)).token
+    token = issue_token(HealthCode.objects.get(pk=code.pk)).token
     body = post(client, scanner, token).json()
 
     assert body["kid"] == new.kid
@@ -251,7 +253,7 @@ def test_the_token_body_is_limited(client, scanner):
 
 def test_a_mutually_recognised_province_verifies_without_an_online_answer(client, scanner, system, clock):
     zj = make_issuer("CN-33", 3, datetime(2024, 1, 1, tzinfo=UTC))
-    keys.add_trusted(actor=system, document=tokens.PublicKeyList("CN-33", [zj.public]).to_json())
+    keys.add_trusted(actor=system, document=keylists.PublicKeyList("CN-33", [zj.public]).to_json())
 
     body = post(client, scanner, zj.issue("yellow", issued_at=clock.now)).json()
 
@@ -288,6 +290,19 @@ def test_the_lookup_reads_one_row_by_code_id(green, django_assert_num_queries):
     code_id = struct.unpack_from(">16s", raw, 12)[0]
 
     with django_assert_num_queries(1):
-        row = services.lookup_code(code_id)
+        row = lookup_code(code_id)
 
     assert row[0] == "green" and str(row[3]) == str(person.pk)
+
+
+def test_the_lookup_answers_what_the_orm_answers(green):
+    # lookup_code reads through the cursor for speed: its values must stay those of the ORM
+    # (UUIDs as UUID, times aware in UTC) whatever the backend stores
+    person, code, issued = green
+    HealthCode.objects.filter(pk=code.pk).update(revoked_at=code.changed_at)
+    expected = HealthCode.objects.filter(pk=code.pk).values_list(
+        "colour", "changed_at", "revoked_at", "person_id", "division_code"
+    )
+
+    assert lookup_code(code.code_id.bytes) == expected.get()
+    assert lookup_code(bytes(16)) is None

@@ -7,16 +7,8 @@ import base45
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from epigrid.healthcode.tokens import (
-    PREFIX,
-    PublicKeyList,
-    Reason,
-    TrustList,
-    Verification,
-    b45decode,
-    b45encode,
-    verify,
-)
+from epigrid.healthcode.keylists import PublicKeyList, TrustList
+from epigrid.healthcode.tokens import PREFIX, Reason, Verification, b45decode, b45encode, verify
 
 from .conftest import T0, make_issuer
 

@@ -186,9 +186,10 @@ def _y4m(token: str, path: Path, width=640, height=480, frames=5) -> None:
 def test_the_camera_reads_the_code(live_server, browser, make_person, persona, assess, tmp_path):
     person = make_person(GRID, name="钱红")
     assess(person)
-    from epigrid.healthcode import services
+    from epigrid.healthcode.services.codes import ensure_code
+    from epigrid.healthcode.services.issuing import issue_token
 
-    token = services.issue_token(services.ensure_code(person)).token
+    token = issue_token(ensure_code(person)).token
     video = tmp_path / "qr.y4m"
     _y4m(token, video)
     persona("checkpoint", prefixes=["3205"], username="station-cam", password=PASSWORD)

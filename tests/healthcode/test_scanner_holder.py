@@ -8,8 +8,8 @@ import pytest
 from django.test import Client
 
 from epigrid.accounts.audit import Actor
-from epigrid.healthcode import services
 from epigrid.healthcode.models import HealthCode
+from epigrid.healthcode.services.issuing import issue_token
 from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.people.services import create_private_link
 from epigrid.rules.facts import ContactStatus
@@ -49,13 +49,13 @@ def test_it_tells_a_checkpoint_the_masked_holder_and_for_red_what_they_must_do(
     _, scanner = api_token("checkpoint")
     person = make_person(GRID, name="吴晓磊")
     assess(person)
-    green = _verify(services.issue_token(HealthCode.objects.get(person=person)).token, scanner)
+    green = _verify(issue_token(HealthCode.objects.get(person=person)).token, scanner)
     assert green["holder"] == "吴*磊" and "action" not in green and "person" not in green
 
     now = clock.now
     facts[str(person.pk)] = {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
     assess(person, cause="case")
-    red = _verify(services.issue_token(HealthCode.objects.get(person=person)).token, scanner)
+    red = _verify(issue_token(HealthCode.objects.get(person=person)).token, scanner)
     assert red["current_colour"] == "red" and red["holder"] == "吴*磊"
     assert red["action"]["zh-hans"] and red["action"]["en"]
     # nothing that names or identifies the person beyond the masked name

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from epigrid.healthcode import tokens
+from epigrid.healthcode import keylists
 from epigrid.healthcode.tokens import PREFIX, Colour, Reason, b45decode, issue, verify
 
 from .conftest import CODE_ID, T0, TTL, make_issuer
@@ -30,7 +30,7 @@ def test_it_takes_colour_names_and_uuid_code_ids(js_old, trust):
 
 
 def test_it_signs_with_the_raw_private_key_bytes_too(js_old, trust):
-    raw = tokens.private_key_to_bytes(js_old.signing_key)
+    raw = keylists.private_key_to_bytes(js_old.signing_key)
 
     assert issue(raw, "CN-32", js_old.kid, CODE_ID, "green", T0, TTL) == js_old.issue()
 
@@ -62,7 +62,7 @@ def test_it_lays_out_the_bytes_as_documented(js_old):
 def test_kid_is_the_head_of_the_public_key_hash(js_old):
     import hashlib
 
-    raw = tokens.public_key_bytes(js_old.signing_key)
+    raw = keylists.public_key_bytes(js_old.signing_key)
 
     assert js_old.kid == hashlib.sha256(raw).digest()[:4]
 
@@ -123,8 +123,18 @@ def test_signing_is_deterministic_so_tokens_are_reproducible(js_old):
 
 
 def test_a_fresh_key_issues_tokens_its_list_verifies():
-    key = tokens.generate_signing_key()
-    public = tokens.PublicKey.for_signing_key("CN-31", key, T0)
+    key = keylists.generate_signing_key()
+    public = keylists.PublicKey.for_signing_key("CN-31", key, T0)
     token = issue(key, "CN-31", public.kid, CODE_ID, "green", T0, TTL)
 
-    assert verify(token, tokens.PublicKeyList("CN-31", [public]), T0).reason == Reason.OK
+    assert verify(token, keylists.PublicKeyList("CN-31", [public]), T0).reason == Reason.OK
+
+
+def test_a_trailing_newline_is_no_part_of_a_token(js_old, trust):
+    # the base45 package strips trailing newlines before decoding; tokens.b45decode does not
+    token = js_old.issue()
+
+    assert verify(token, trust, T0).reason is Reason.OK
+    assert verify(token + "\n", trust, T0).reason is Reason.MALFORMED
+    with pytest.raises(ValueError):
+        b45decode(token[len(PREFIX) :] + "\n")

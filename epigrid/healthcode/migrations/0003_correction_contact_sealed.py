@@ -2,9 +2,21 @@
 and a masked form (the plaintext column goes); the signing keys' private keys sealed again
 bound to their kid (lib.crypto version 2)."""
 
+import uuid
+from typing import NamedTuple
+
 from django.db import migrations, models
 
 from epigrid.lib.rebind import rebind_table
+
+
+class SealedContact(NamedTuple):
+    """The contact columns of one correction request, as `lib.bulk.update_rows` writes them."""
+
+    id: uuid.UUID
+    contact_enc: bytes | None
+    contact_bidx: str
+    contact_masked: str
 
 
 def seal_contacts(apps, schema_editor):
@@ -13,16 +25,14 @@ def seal_contacts(apps, schema_editor):
 
     request = apps.get_model("healthcode", "CorrectionRequest")
     using = schema_editor.connection.alias
-    columns = ["contact_enc", "contact_bidx", "contact_masked"]
     rows = request.objects.using(using).exclude(contact="").order_by("pk").values_list("pk", "contact")
-    batch: list[tuple] = []
+    batch: list[SealedContact] = []
     for pk, contact in rows.iterator(chunk_size=2000):
-        sealed = sealed_columns(contact, row=pk)
-        batch.append((pk, *[sealed[c] for c in columns]))
+        batch.append(SealedContact(id=pk, **sealed_columns(contact, row=pk)))
         if len(batch) >= 2000:
-            update_rows(request, "id", columns, batch, using=using)
+            update_rows(request, batch, key="id", using=using)
             batch.clear()
-    update_rows(request, "id", columns, batch, using=using)
+    update_rows(request, batch, key="id", using=using)
 
 
 def bind_signing_keys(apps, schema_editor):

@@ -93,14 +93,7 @@ function show(colourClass, big, line) {
 
 function detail(rows) {
   els.details.replaceChildren();
-  for (const [name, value] of rows) {
-    if (value === null || value === undefined || value === "") continue;
-    const dt = document.createElement("dt");
-    dt.textContent = name;
-    const dd = document.createElement("dd");
-    dd.textContent = value;
-    els.details.append(dt, dd);
-  }
+  appendRows(rows);
 }
 
 async function checkOnline(token, offline) {
