@@ -23,8 +23,9 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import User
 from epigrid.accounts.roles import Role
-from epigrid.declarations import pushed, services
+from epigrid.declarations import services
 from epigrid.declarations.models import Outcome, PushedList, VerificationStatus, VerificationTask
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.demo.city import CITY_CODE
 from epigrid.demo.population import IdNumbers, draw_name, draw_phone
 from epigrid.lib import exports
@@ -419,7 +420,7 @@ def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> P
     data = io.BytesIO()
     workbook.save(data)
     team = Actor(user=None, via="demo")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name=name,
         source=source,
@@ -429,10 +430,10 @@ def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> P
         at=at,
     )
     if commit:
-        pushed.request_commit(
+        pushed_commit.request_commit(
             actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
         )
-        listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+        listed = pushed_commit.run_commit(list_id=listed.pk, actor=team, at=at)
     return listed
 
 

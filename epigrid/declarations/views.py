@@ -16,7 +16,7 @@ from epigrid.accounts.access import scoped
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, scope_of, visible_to
-from epigrid.declarations import claims, jobs, places, pushed, services
+from epigrid.declarations import claims, jobs, places, services
 from epigrid.declarations.forms import (
     CommitForm,
     DeclarationFilter,
@@ -34,12 +34,14 @@ from epigrid.declarations.models import (
     Kind,
     ListStatus,
     PushedList,
+    RoutedBy,
     Tip,
     VerificationKind,
     VerificationStatus,
     VerificationTask,
 )
 from epigrid.declarations.public import apply_error, form_context
+from epigrid.declarations.services import pushed_commit, pushed_feedback, pushed_upload, queries
 from epigrid.lib.errors import DomainError
 from epigrid.lib.keyset import BadCursor, page
 from epigrid.people.forms import division_choices
@@ -367,11 +369,11 @@ def list_index(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > pushed.MAX_BYTES:
+        if upload.size > pushed_upload.MAX_BYTES:
             form.add_error("file", _("The file is larger than 64 MB; split the list."))
         else:
             try:
-                result = pushed.upload(
+                result = pushed_upload.upload(
                     actor=Actor.from_request(request),
                     name=form.cleaned_data["name"],
                     source=form.cleaned_data["source"],
@@ -394,18 +396,20 @@ def list_index(request):
 @scoped(Perm.PUSHED_LISTS)
 def list_template(request):
     handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed.template_workbook(handle)
+    pushed_feedback.template_workbook(handle)
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename="pushed-list-template.xlsx")
 
 
 def _list_context(request, pushed_list: PushedList) -> dict:
-    routing_labels = {k: str(v) for k, v in pushed.RoutedBy.choices}
+    routing_labels = {k: str(v) for k, v in RoutedBy.choices}
     return {
         "pushed_list": pushed_list,
-        "errors": pushed.row_errors(pushed_list) if pushed_list.error_rows or pushed_list.file_errors else [],
+        "errors": (
+            queries.row_errors(pushed_list) if pushed_list.error_rows or pushed_list.file_errors else []
+        ),
         "routing": [(routing_labels.get(k, k), n) for k, n in (pushed_list.routing or {}).items()],
-        "progress": pushed.progress(pushed_list) if pushed_list.committed_rows else None,
+        "progress": queries.progress(pushed_list) if pushed_list.committed_rows else None,
         "polling": pushed_list.status in (ListStatus.QUEUED, ListStatus.COMMITTING),
     }
 
@@ -432,7 +436,7 @@ def list_commit(request, list_id):
     form = CommitForm(request.POST)
     if form.is_valid():
         try:
-            pushed.request_commit(
+            pushed_commit.request_commit(
                 actor=Actor.from_request(request),
                 pushed=pushed_list,
                 skip_invalid=form.cleaned_data["skip_invalid"],
@@ -466,7 +470,7 @@ def list_feedback(request, list_id):
     """反馈: every row with its check, match, routing and verification result (XLSX)."""
     pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
     handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed.write_feedback(
+    pushed_feedback.write_feedback(
         actor=Actor.from_request(request),
         pushed=pushed_list,
         fileobj=handle,
