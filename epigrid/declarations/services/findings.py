@@ -84,47 +84,8 @@ def complete_verification(
         task = VerificationTask.objects.select_for_update().get(pk=task.pk)
         if task.status != VerificationStatus.OPEN:
             raise Conflict("task_closed", _("This check was already recorded."))
-        reassess_ids = []
-        result = None
-        row = task.pushed_row
-        if outcome == Outcome.FOUND:
-            result = _record_found(actor, task, found, now)
-            if result.counted:
-                reassess_ids.append(result.person_id)
-            if row is not None and result.counted:
-                row.excluded_from_facts = True  # the confirmed declaration carries the arrival now
-                row.person_id = row.person_id or result.person_id
-                row.save(update_fields=["excluded_from_facts", "person"])
-                reassess_ids.append(row.person_id)
-        elif row is not None and outcome in (Outcome.LEFT, Outcome.WRONG_INFO):
-            row.excluded_from_facts = True
-            row.save(update_fields=["excluded_from_facts"])
-            reassess_ids.append(row.person_id)
-        elif task.declaration_id and outcome in (Outcome.LEFT, Outcome.WRONG_INFO):
-            declaration = task.declaration
-            declaration.status = DeclarationStatus.WITHDRAWN
-            declaration.withdrawn_at = now
-            declaration.withdrawn_reason = f"verification: {outcome}"
-            declaration.save(update_fields=["status", "withdrawn_at", "withdrawn_reason"])
-        task.status = VerificationStatus.DONE
-        task.outcome = outcome
-        task.notes = notes
-        task.verified_at = now
-        task.verified_by = actor.user
-        task.result_declaration = result
-        if result is not None and result.counted and task.person_id is None:
-            task.person_id = result.person_id
-        task.save(
-            update_fields=[
-                "status",
-                "outcome",
-                "notes",
-                "verified_at",
-                "verified_by",
-                "result_declaration",
-                "person",
-            ]
-        )
+        result, reassess_ids = _apply_outcome(actor, task, outcome, found, now)
+        _mark_done(actor, task, outcome, notes, result, now)
         if task.tip_id:
             Tip.objects.filter(pk=task.tip_id).update(status=TipStatus.CLOSED)
         close_mirror(actor, task, outcome, now)
@@ -141,24 +102,88 @@ def complete_verification(
     return task
 
 
+def _apply_outcome(
+    actor: Actor, task: VerificationTask, outcome: str, found: FoundDetails, now: datetime
+) -> tuple[Declaration | None, list]:
+    """What the outcome does to the arrival checked: the declaration it confirms or withdraws,
+    the pushed row whose facts stop counting. Returns the declaration recorded (when found) and
+    the persons to reassess."""
+    reassess_ids = []
+    result = None
+    row = task.pushed_row
+    if outcome == Outcome.FOUND:
+        result = _record_found(actor, task, found, now)
+        if result.counted:
+            reassess_ids.append(result.person_id)
+        if row is not None and result.counted:
+            row.excluded_from_facts = True  # the confirmed declaration carries the arrival now
+            row.person_id = row.person_id or result.person_id
+            row.save(update_fields=["excluded_from_facts", "person"])
+            reassess_ids.append(row.person_id)
+    elif row is not None and outcome in (Outcome.LEFT, Outcome.WRONG_INFO):
+        row.excluded_from_facts = True
+        row.save(update_fields=["excluded_from_facts"])
+        reassess_ids.append(row.person_id)
+    elif task.declaration_id and outcome in (Outcome.LEFT, Outcome.WRONG_INFO):
+        declaration = task.declaration
+        declaration.status = DeclarationStatus.WITHDRAWN
+        declaration.withdrawn_at = now
+        declaration.withdrawn_reason = f"verification: {outcome}"
+        declaration.save(update_fields=["status", "withdrawn_at", "withdrawn_reason"])
+    return result, reassess_ids
+
+
+def _mark_done(
+    actor: Actor, task: VerificationTask, outcome: str, notes: str, result: Declaration | None, now: datetime
+) -> None:
+    task.status = VerificationStatus.DONE
+    task.outcome = outcome
+    task.notes = notes
+    task.verified_at = now
+    task.verified_by = actor.user
+    task.result_declaration = result
+    if result is not None and result.counted and task.person_id is None:
+        task.person_id = result.person_id
+    task.save(
+        update_fields=[
+            "status",
+            "outcome",
+            "notes",
+            "verified_at",
+            "verified_by",
+            "result_declaration",
+            "person",
+        ]
+    )
+
+
 def _record_found(actor: Actor, task: VerificationTask, found: FoundDetails, now: datetime) -> Declaration:
     if task.declaration_id:
-        declaration = task.declaration
-        declaration.status = DeclarationStatus.CONFIRMED
-        declaration.verified_at = now
-        declaration.verified_by = actor.user
-        declaration.save(update_fields=["status", "verified_at", "verified_by"])
-        record(
-            actor,
-            "update",
-            object_type="declaration",
-            object_id=declaration.pk,
-            division_code=declaration.division_code,
-            fields=["status"],
-            note="confirmed on verification",
-        )
-        follow_up(actor=actor, declaration=declaration, now=now)
-        return declaration
+        return _confirm_declared(actor, task.declaration, now)
+    return _declare_found(actor, task, found, now)
+
+
+def _confirm_declared(actor: Actor, declaration: Declaration, now: datetime) -> Declaration:
+    """The person of an unconfirmed declaration was found: it counts from now."""
+    declaration.status = DeclarationStatus.CONFIRMED
+    declaration.verified_at = now
+    declaration.verified_by = actor.user
+    declaration.save(update_fields=["status", "verified_at", "verified_by"])
+    record(
+        actor,
+        "update",
+        object_type="declaration",
+        object_id=declaration.pk,
+        division_code=declaration.division_code,
+        fields=["status"],
+        note="confirmed on verification",
+    )
+    follow_up(actor=actor, declaration=declaration, now=now)
+    return declaration
+
+
+def _declare_found(actor: Actor, task: VerificationTask, found: FoundDetails, now: datetime) -> Declaration:
+    """The person of a pushed row or a tip was found: their arrival, declared on the check."""
     row: PushedRow | None = task.pushed_row
     tip: Tip | None = task.tip
     person, claimed = task.person, None
@@ -166,13 +191,7 @@ def _record_found(actor: Actor, task: VerificationTask, found: FoundDetails, now
         person = Person.objects.filter(id_number_bidx=row.id_number_bidx, status=Status.ACTIVE).first()
     if person is None:
         person, claimed = _person_from_found(actor, task, row, found)
-    arrived_at = found.arrived_at or (row.arrived_at if row else None)
-    if arrived_at is None and tip is not None and tip.arrived_on:
-        arrived_at = rf.start_of_day(tip.arrived_on) + timedelta(hours=12)
-    if arrived_at is None:
-        raise DeclarationError(
-            "arrived_at_missing", _("Give the arrival date the person told you."), "arrived_at"
-        )
+    arrived_at = _arrival_time(found, row, tip)
     origin = found.origin or (row.origin if row else "") or (tip.origin if tip else "")
     if not origin:
         raise DeclarationError("origin_missing", _("Give where the person came from."), "origin")
@@ -217,6 +236,18 @@ def _record_found(actor: Actor, task: VerificationTask, found: FoundDetails, now
     if checked_in is not None:
         check_declaration(actor, declaration, checked_in, now)
     return declaration
+
+
+def _arrival_time(found: FoundDetails, row: PushedRow | None, tip: Tip | None) -> datetime:
+    """As the person told the checker, else as the list said, else midday of the tip's day."""
+    arrived_at = found.arrived_at or (row.arrived_at if row else None)
+    if arrived_at is None and tip is not None and tip.arrived_on:
+        arrived_at = rf.start_of_day(tip.arrived_on) + timedelta(hours=12)
+    if arrived_at is None:
+        raise DeclarationError(
+            "arrived_at_missing", _("Give the arrival date the person told you."), "arrived_at"
+        )
+    return arrived_at
 
 
 def _person_from_found(
