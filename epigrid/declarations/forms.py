@@ -303,10 +303,6 @@ def parse_stops(data, *, prefix: str = "stop") -> tuple[list[StopInput], list[st
     return stops, errors
 
 
-class PersonPickForm(forms.Form):
-    person = forms.UUIDField(widget=forms.HiddenInput)
-
-
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Why is it withdrawn?"), max_length=200)
 
