@@ -2,7 +2,6 @@
 ground and tips (R2.5). Every operation is scoped; out-of-scope objects are 404s; bad input is
 a 4xx `{code, message, field}`."""
 
-import tempfile
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
@@ -457,14 +456,9 @@ def resume_list(request, list_id: UUID):
 @requires(Perm.PUSHED_LISTS)
 def list_feedback(request, list_id: UUID):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed_feedback.write_feedback(
-        actor=Actor.from_api(request),
-        pushed=pushed_list,
-        fileobj=handle,
-        language=get_language() or "zh-hans",
+    handle = pushed_feedback.feedback_file(
+        actor=Actor.from_api(request), pushed=pushed_list, language=get_language() or "zh-hans"
     )
-    handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=f"feedback-{pushed_list.pk}.xlsx")
 
 

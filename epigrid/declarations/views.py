@@ -187,22 +187,34 @@ def declaration_detail(request, declaration_id):
     )
 
 
+def _submitted(request, form, action, *, done: str, invalid: str) -> bool:
+    """A form posted to a button: `action(cleaned_data)` when the form is valid, and the message
+    saying how it went (the service's refusal as it words it). True when the action was done."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return False
+    try:
+        action(form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, done)
+    return True
+
+
 @scoped(Perm.DECLARATIONS_EDIT)
 @require_POST
 def withdraw(request, declaration_id):
     declaration = get_visible_or_404(request.user, Declaration.objects.all(), pk=declaration_id)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            services.withdraw(
-                actor=Actor.from_request(request), declaration=declaration, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The declaration was withdrawn."))
-    else:
-        messages.error(request, _("Say why the declaration is withdrawn."))
+    _submitted(
+        request,
+        WithdrawForm(request.POST),
+        lambda d: services.withdraw(
+            actor=Actor.from_request(request), declaration=declaration, reason=d["reason"]
+        ),
+        done=_("The declaration was withdrawn."),
+        invalid=_("Say why the declaration is withdrawn."),
+    )
     return redirect("declarations:detail", declaration_id=declaration.pk)
 
 
@@ -345,19 +357,16 @@ def verification_detail(request, task_id):
 @require_POST
 def verification_route(request, task_id):
     task = get_visible_or_404(request.user, _verification_qs(request.user), pk=task_id)
-    form = RouteForm(request.POST, choices=_route_choices(request.user, task))
-    if form.is_valid():
-        try:
-            services.route_verification(
-                actor=Actor.from_request(request), task=task, division_code=form.cleaned_data["division_code"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The check was passed on."))
-            return redirect("declarations:verify_list")
-    else:
-        messages.error(request, _("Choose a community or grid cell."))
+    if _submitted(
+        request,
+        RouteForm(request.POST, choices=_route_choices(request.user, task)),
+        lambda d: services.route_verification(
+            actor=Actor.from_request(request), task=task, division_code=d["division_code"]
+        ),
+        done=_("The check was passed on."),
+        invalid=_("Choose a community or grid cell."),
+    ):
+        return redirect("declarations:verify_list")
     return redirect("declarations:verify", task_id=task.pk)
 
 
@@ -433,21 +442,18 @@ def list_progress(request, list_id):
 @require_POST
 def list_commit(request, list_id):
     pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
-    form = CommitForm(request.POST)
-    if form.is_valid():
-        try:
-            pushed_commit.request_commit(
-                actor=Actor.from_request(request),
-                pushed=pushed_list,
-                skip_invalid=form.cleaned_data["skip_invalid"],
-                due_hours=form.cleaned_data["due_hours"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The commit was queued; this page shows its progress."))
-    else:
-        messages.error(request, _("Check the commit settings."))
+    _submitted(
+        request,
+        CommitForm(request.POST),
+        lambda d: pushed_commit.request_commit(
+            actor=Actor.from_request(request),
+            pushed=pushed_list,
+            skip_invalid=d["skip_invalid"],
+            due_hours=d["due_hours"],
+        ),
+        done=_("The commit was queued; this page shows its progress."),
+        invalid=_("Check the commit settings."),
+    )
     return redirect("declarations:list_detail", list_id=pushed_list.pk)
 
 
@@ -469,14 +475,9 @@ def list_resume(request, list_id):
 def list_feedback(request, list_id):
     """反馈: every row with its check, match, routing and verification result (XLSX)."""
     pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed_feedback.write_feedback(
-        actor=Actor.from_request(request),
-        pushed=pushed_list,
-        fileobj=handle,
-        language=get_language() or "zh-hans",
+    handle = pushed_feedback.feedback_file(
+        actor=Actor.from_request(request), pushed=pushed_list, language=get_language() or "zh-hans"
     )
-    handle.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return FileResponse(handle, as_attachment=True, filename=f"feedback-{pushed_list.pk}-{stamp}.xlsx")
 

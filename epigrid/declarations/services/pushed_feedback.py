@@ -2,6 +2,7 @@
 check, match, routing and verification result; and the empty template of a list."""
 
 import json
+import tempfile
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,6 +133,14 @@ def write_feedback(*, actor: Actor, pushed: PushedList, fileobj, language: str =
         record_list(actor, pushed, f"{n} rows", action="export", fields=["feedback"])
     workbook.save(fileobj)
     return n
+
+
+def feedback_file(*, actor: Actor, pushed: PushedList, language: str):
+    """The feedback workbook in a temporary file, read from its start (a download closes it)."""
+    handle = tempfile.TemporaryFile()  # noqa: SIM115 (the response that sends it closes it)
+    write_feedback(actor=actor, pushed=pushed, fileobj=handle, language=language)
+    handle.seek(0)
+    return handle
 
 
 def template_workbook(fileobj) -> None:

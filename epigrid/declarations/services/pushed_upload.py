@@ -177,62 +177,45 @@ def _store(pushed: PushedList, chunk: list[dict], local: places.LocalIndex, coun
             route_row(r, local, pushed.division_code)
             counts[r["match"]] += 1
             counts[f"routed:{r['routed_by']}"] += 1
-        out.append(_row_values(pushed, r) if ok else _invalid_row_values(pushed, r))
+        out.append(_row_values(pushed, r, ok))
         counts["total"] += 1
         counts["valid" if ok else "invalid"] += 1
     with transaction.atomic():
         insert_rows(PushedRow, out)
 
 
-def _row_values(pushed: PushedList, r: dict) -> PushedRowValues:
-    """A valid row: matched, routed and indexed."""
+def _row_values(pushed: PushedList, r: dict, ok: bool) -> PushedRowValues:
+    """A valid row is stored matched, routed and indexed. A row with errors keeps what it said
+    (identifiers sealed and masked) and its errors, but no blind index, person or route, so it
+    never matches nor reaches anyone."""
     v: tabular.RowValues = r["values"]
+    said = {
+        "id": r["id"],
+        "pushed_list": pushed.pk,
+        "row_number": r["row_number"],
+        "name": v.name[:64],
+        "doc_type": v.doc_type,
+        "id_number_enc": r["id_number_enc"],
+        "id_number_masked": r["id_number_masked"],
+        "phone_enc": r["phone_enc"],
+        "phone_masked": r["phone_masked"],
+        "origin": v.origin,
+        "arrived_at": v.arrived_at,
+        "transport": v.transport,
+        "transport_number": v.transport_number,
+        "address": v.address,
+    }
+    if not ok:
+        errors = [{"column": i.column, "code": i.code, "message": i.message} for i in r["issues"]]
+        return PushedRowValues(**said, state=RowState.INVALID, errors=json.dumps(errors, ensure_ascii=False))
     return PushedRowValues(
-        id=r["id"],
-        pushed_list=pushed.pk,
-        row_number=r["row_number"],
+        **said,
         state=RowState.VALID,
-        name=v.name[:64],
-        doc_type=v.doc_type,
-        id_number_enc=r["id_number_enc"],
         id_number_bidx=r["id_number_bidx"],
-        id_number_masked=r["id_number_masked"],
-        phone_enc=r["phone_enc"],
         phone_bidx=r["phone_bidx"],
-        phone_masked=r["phone_masked"],
-        origin=v.origin,
-        arrived_at=v.arrived_at,
-        transport=v.transport,
-        transport_number=v.transport_number,
-        address=v.address,
         division_code=r["division_code"],
         unit_id=r["unit_id"],
         routed_by=r["routed_by"],
         person=r["person"],
         match=r["match"],
-    )
-
-
-def _invalid_row_values(pushed: PushedList, r: dict) -> PushedRowValues:
-    """A row with errors: what it said (identifiers sealed and masked) and its errors; no
-    blind index, person or route, so it never matches nor reaches anyone."""
-    v: tabular.RowValues = r["values"]
-    errors = [{"column": i.column, "code": i.code, "message": i.message} for i in r["issues"]]
-    return PushedRowValues(
-        id=r["id"],
-        pushed_list=pushed.pk,
-        row_number=r["row_number"],
-        state=RowState.INVALID,
-        errors=json.dumps(errors, ensure_ascii=False),
-        name=v.name[:64],
-        doc_type=v.doc_type,
-        id_number_enc=r["id_number_enc"],
-        id_number_masked=r["id_number_masked"],
-        phone_enc=r["phone_enc"],
-        phone_masked=r["phone_masked"],
-        origin=v.origin,
-        arrived_at=v.arrived_at,
-        transport=v.transport,
-        transport_number=v.transport_number,
-        address=v.address,
     )
