@@ -162,8 +162,9 @@ def inner(args) -> int:
     from django.utils import timezone
 
     from epigrid.accounts.audit import Actor
-    from epigrid.declarations import pushed, tabular
+    from epigrid.declarations import tabular
     from epigrid.declarations.models import PushedRow, RowState, VerificationTask
+    from epigrid.declarations.services import pushed_commit, pushed_feedback, pushed_upload
     from epigrid.demo.services import build_city, refresh_statistics, simulate
     from epigrid.lib import tables
     from epigrid.people.models import Person
@@ -226,7 +227,7 @@ def inner(args) -> int:
     emit("pushed_parse_xlsx", db=vendor, rows=parsed, value=round(parse_s, 2), unit="s")
 
     start = time.perf_counter()
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=actor, name="bench", source="transport", file_name="list.xlsx", data=data, area="320583"
     )
     validate_s = time.perf_counter() - start
@@ -244,7 +245,7 @@ def inner(args) -> int:
     )
 
     spent = {"reassess": 0.0}
-    real_reassess = pushed.reassess_many
+    real_reassess = pushed_commit.reassess_many
 
     def timed_reassess(*a, **kw):
         t = time.perf_counter()
@@ -253,12 +254,12 @@ def inner(args) -> int:
         finally:
             spent["reassess"] += time.perf_counter() - t
 
-    pushed.reassess_many = timed_reassess
-    workers = args.workers or (2 if pushed.parallel_commits() else 1)
+    pushed_commit.reassess_many = timed_reassess
+    workers = args.workers or (2 if pushed_commit.parallel_commits() else 1)
     start = time.perf_counter()
-    pushed.request_commit(actor=actor, pushed=listed, skip_invalid=True, enqueue=False)
+    pushed_commit.request_commit(actor=actor, pushed=listed, skip_invalid=True, enqueue=False)
     if workers == 1:
-        pushed.run_commit(list_id=listed.pk, actor=actor)
+        pushed_commit.run_commit(list_id=listed.pk, actor=actor)
     else:
         # what `epigrid worker` processes do when the commit is queued once per worker
         import multiprocessing
@@ -271,7 +272,7 @@ def inner(args) -> int:
 
         def work():
             try:
-                pushed.run_commit(list_id=listed.pk, actor=actor)
+                pushed_commit.run_commit(list_id=listed.pk, actor=actor)
             finally:
                 results.put(spent["reassess"])
                 connections.close_all()
@@ -283,7 +284,7 @@ def inner(args) -> int:
             process.join()
         spent["reassess"] = sum(results.get() for _ in processes)
     commit_s = time.perf_counter() - start
-    pushed.reassess_many = real_reassess
+    pushed_commit.reassess_many = real_reassess
     listed.refresh_from_db()
     assert listed.status == "committed", listed.error
     checks = VerificationTask.objects.filter(pushed_row__pushed_list=listed).count()
@@ -321,7 +322,9 @@ def inner(args) -> int:
     )
 
     start = time.perf_counter()
-    written = pushed.write_feedback(actor=actor, pushed=listed, fileobj=io.BytesIO(), language="zh-hans")
+    written = pushed_feedback.write_feedback(
+        actor=actor, pushed=listed, fileobj=io.BytesIO(), language="zh-hans"
+    )
     emit(
         "pushed_feedback_xlsx", db=vendor, rows=written, value=round(time.perf_counter() - start, 2), unit="s"
     )

@@ -2,7 +2,6 @@
 ground and tips (R2.5). Every operation is scoped; out-of-scope objects are 404s; bad input is
 a 4xx `{code, message, field}`."""
 
-import tempfile
 from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
@@ -17,7 +16,7 @@ from epigrid.accounts.apiauth import requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, visible_to
-from epigrid.declarations import claims, jobs, pushed, services
+from epigrid.declarations import claims, jobs, services
 from epigrid.declarations.models import (
     Channel,
     Declaration,
@@ -31,6 +30,7 @@ from epigrid.declarations.models import (
     VerificationStatus,
     VerificationTask,
 )
+from epigrid.declarations.services import pushed_commit, pushed_feedback, pushed_upload, queries
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.lib.keyset import page
 from epigrid.people.models import DocumentType, Person
@@ -386,9 +386,9 @@ def upload_list(
     name: str = Form(..., min_length=1, max_length=128),
     source: Literal[tuple(ListSource.values)] = Form(...),  # type: ignore[valid-type]
 ):
-    if file.size is not None and file.size > pushed.MAX_BYTES:
+    if file.size is not None and file.size > pushed_upload.MAX_BYTES:
         raise DomainError("file_too_large", _("The file is larger than 64 MB; split the list."), "file")
-    result = pushed.upload(
+    result = pushed_upload.upload(
         actor=Actor.from_api(request), name=name, source=source, file_name=file.name or "", data=file.read()
     )
     return Status(201, result)
@@ -409,7 +409,7 @@ def list_lists(request, cursor: str = Query("", max_length=200), limit: int = Qu
 @requires(Perm.PUSHED_LISTS)
 def list_status(request, list_id: UUID):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
-    return {"list": pushed_list, **pushed.progress(pushed_list)}
+    return {"list": pushed_list, **queries.progress(pushed_list)}
 
 
 @router.get(
@@ -418,7 +418,7 @@ def list_status(request, list_id: UUID):
 @requires(Perm.PUSHED_LISTS)
 def list_errors(request, list_id: UUID, limit: int = Query(200, ge=1, le=5000)):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
-    return [issue.as_dict() for issue in pushed.row_errors(pushed_list, limit=limit)]
+    return [issue.as_dict() for issue in queries.row_errors(pushed_list, limit=limit)]
 
 
 @router.post(
@@ -429,7 +429,7 @@ def list_errors(request, list_id: UUID, limit: int = Query(200, ge=1, le=5000)):
 @requires(Perm.PUSHED_LISTS)
 def commit_list(request, list_id: UUID, payload: CommitIn):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
-    result = pushed.request_commit(
+    result = pushed_commit.request_commit(
         actor=Actor.from_api(request),
         pushed=pushed_list,
         skip_invalid=payload.skip_invalid,
@@ -456,14 +456,9 @@ def resume_list(request, list_id: UUID):
 @requires(Perm.PUSHED_LISTS)
 def list_feedback(request, list_id: UUID):
     pushed_list = get_visible_or_404(request.auth, PushedList.objects.all(), pk=list_id)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed.write_feedback(
-        actor=Actor.from_api(request),
-        pushed=pushed_list,
-        fileobj=handle,
-        language=get_language() or "zh-hans",
+    handle = pushed_feedback.feedback_file(
+        actor=Actor.from_api(request), pushed=pushed_list, language=get_language() or "zh-hans"
     )
-    handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename=f"feedback-{pushed_list.pk}.xlsx")
 
 

@@ -23,8 +23,9 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import User
 from epigrid.accounts.roles import Role
-from epigrid.declarations import pushed, services
+from epigrid.declarations import services
 from epigrid.declarations.models import Outcome, PushedList, VerificationStatus, VerificationTask
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.demo.city import CITY_CODE
 from epigrid.demo.population import IdNumbers, draw_name, draw_phone
 from epigrid.lib import exports
@@ -126,6 +127,44 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
     if PushedList.objects.filter(name=LIST_NAME).exists():
         return {"skipped": True}
     rng = random.Random(f"declarations-{seed}")
+    grid, local, pool = _demo_persons(rng)
+    grid_arrivals, grid_listed = local[:2], local[2:]
+    public = Actor(user=None, via="demo")
+    with transaction.atomic():
+        _risk_areas(at)
+    touched: list = []
+    counts: dict = {}
+    links: dict = {}
+
+    def declare(person, data, key):
+        result = services.declare_public(
+            actor=public, person_data=_identity(person), data=data, at=at, reassess=False
+        )
+        touched.append(person.pk)
+        counts[key] = counts.get(key, 0) + 1
+        if result.token and key not in links:
+            links[key] = result.token
+        return result.declaration
+
+    _public_arrivals(rng, at, pool, grid_arrivals, declare)
+
+    workers: dict = {}
+    counts["business_visits"] = _business_visits(rng, at, workers, touched)
+    counts["trips"] = _trips(rng, at, pool, workers, touched)
+    listed, outcomes = _pushed_list(rng, at, pool, workers, touched, keep_open=grid_listed)
+    counts["pushed_rows"] = listed.total_rows
+    counts["pushed_checks_done"] = sum(outcomes.values())
+    counts["pending_rows"] = _pending_list(rng, at, pool).total_rows
+    counts["tips"] = _tips(rng, at, workers, touched, open_in=grid.code if grid else "")
+
+    result = reassess_many(dict.fromkeys(touched), actor=actor, at=at, cause="demo")
+    counts["reassessed"] = result.evaluated
+    counts["links"] = links
+    return counts
+
+
+def _demo_persons(rng: random.Random):
+    """The demo grid cell, four of its persons and a shuffled pool of 400 others of the city."""
     candidates = list(
         Person.objects.filter(
             status=Status.ACTIVE,
@@ -148,25 +187,12 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
     )
     candidates = [pk for pk in candidates if pk not in {p.pk for p in local}]
     rng.shuffle(candidates)
-    pool = iter(Person.objects.in_bulk(candidates[:400]).values())
-    grid_arrivals, grid_listed = local[:2], local[2:]
-    public = Actor(user=None, via="demo")
-    with transaction.atomic():
-        _risk_areas(at)
-    touched: list = []
-    counts: dict = {}
-    links: dict = {}
+    return grid, local, iter(Person.objects.in_bulk(candidates[:400]).values())
 
-    def declare(person, data, key):
-        result = services.declare_public(
-            actor=public, person_data=_identity(person), data=data, at=at, reassess=False
-        )
-        touched.append(person.pk)
-        counts[key] = counts.get(key, 0) + 1
-        if result.token and key not in links:
-            links[key] = result.token
-        return result.declaration
 
+def _public_arrivals(rng: random.Random, at: datetime, pool, grid_arrivals: list, declare) -> None:
+    """Arrivals declared on the public page: from Wuhan, Hubei, abroad (isolated at entry or
+    not, or declared ahead), the risk areas, and a few with fever."""
     for _ in range(25):
         person = grid_arrivals.pop() if grid_arrivals else next(pool)
         origin = rng.choice(WUHAN_PLACES)
@@ -200,20 +226,6 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
         data.temperature = round(rng.uniform(37.4, 38.3), 1)
         data.symptoms = ["fever", "cough"]
         declare(person, data, "wuhan_with_fever")
-
-    workers: dict = {}
-    counts["business_visits"] = _business_visits(rng, at, workers, touched)
-    counts["trips"] = _trips(rng, at, pool, workers, touched)
-    listed, outcomes = _pushed_list(rng, at, pool, workers, touched, keep_open=grid_listed)
-    counts["pushed_rows"] = listed.total_rows
-    counts["pushed_checks_done"] = sum(outcomes.values())
-    counts["pending_rows"] = _pending_list(rng, at, pool).total_rows
-    counts["tips"] = _tips(rng, at, workers, touched, open_in=grid.code if grid else "")
-
-    result = reassess_many(dict.fromkeys(touched), actor=actor, at=at, cause="demo")
-    counts["reassessed"] = result.evaluated
-    counts["links"] = links
-    return counts
 
 
 def _business_visits(rng: random.Random, at: datetime, workers: dict, touched: list) -> int:
@@ -321,6 +333,28 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
     the checks in grid cells recorded with each outcome. The persons `keep_open` are listed with
     their grid cell and their checks left for the grid worker to do."""
 
+    rows = _list_rows(rng, at, pool, keep_open)
+    rows.append(["42010619900101123", "错行甲", "", "武汉", "2020-04-01 10:00", "", "", "火车", "G1"])
+    rows.append(["", "错行乙", "12345", "湖北", "", "", "", "", ""])
+    rows.append(["420106199001011234", "错行丙", "", "亚特兰蒂斯", "明天", "", "", "飞毯", ""])
+    header = [
+        "证件号码",
+        "姓名",
+        "手机号码",
+        "来源地",
+        "到达时间",
+        "地址",
+        "区划代码",
+        "交通方式",
+        "班次车牌",
+    ]
+    listed = push_list(name=LIST_NAME, source="transport", header=header, rows=rows, area=CITY_CODE, at=at)
+    touched.extend(listed.rows.exclude(person=None).values_list("person_id", flat=True))
+    return listed, _record_checks(listed, at, workers, touched, keep_open)
+
+
+def _list_rows(rng: random.Random, at: datetime, pool, keep_open) -> list[list]:
+    """190 rows of the list: 150 simulated persons (the first `keep_open`), 40 unknown people."""
     c = cipher()
     numbers = IdNumbers()
     rows = []
@@ -358,22 +392,12 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
                     number,
                 ]
             )
-    rows.append(["42010619900101123", "错行甲", "", "武汉", "2020-04-01 10:00", "", "", "火车", "G1"])
-    rows.append(["", "错行乙", "12345", "湖北", "", "", "", "", ""])
-    rows.append(["420106199001011234", "错行丙", "", "亚特兰蒂斯", "明天", "", "", "飞毯", ""])
-    header = [
-        "证件号码",
-        "姓名",
-        "手机号码",
-        "来源地",
-        "到达时间",
-        "地址",
-        "区划代码",
-        "交通方式",
-        "班次车牌",
-    ]
-    listed = push_list(name=LIST_NAME, source="transport", header=header, rows=rows, area=CITY_CODE, at=at)
-    touched.extend(listed.rows.exclude(person=None).values_list("person_id", flat=True))
+    return rows
+
+
+def _record_checks(listed: PushedList, at: datetime, workers: dict, touched: list, keep_open) -> dict:
+    """A third of the list's checks in grid cells, recorded by their grid workers with each
+    outcome; none in the grid cells of `keep_open`."""
     outcomes: dict = {}
     plan = [Outcome.FOUND] * 30 + [Outcome.LEFT] * 8 + [Outcome.NOT_FOUND] * 8 + [Outcome.WRONG_INFO] * 4
     tasks = list(
@@ -406,7 +430,7 @@ def _pushed_list(rng: random.Random, at: datetime, pool, workers: dict, touched:
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
         if task.person_id:
             touched.append(task.person_id)
-    return listed, outcomes
+    return outcomes
 
 
 def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> PushedList:
@@ -419,7 +443,7 @@ def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> P
     data = io.BytesIO()
     workbook.save(data)
     team = Actor(user=None, via="demo")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name=name,
         source=source,
@@ -429,10 +453,10 @@ def push_list(*, name, source, header, rows, area, at, commit: bool = True) -> P
         at=at,
     )
     if commit:
-        pushed.request_commit(
+        pushed_commit.request_commit(
             actor=team, pushed=listed, skip_invalid=True, due_hours=24, batch_size=50, enqueue=False, at=at
         )
-        listed = pushed.run_commit(list_id=listed.pk, actor=team, at=at)
+        listed = pushed_commit.run_commit(list_id=listed.pk, actor=team, at=at)
     return listed
 
 

@@ -74,36 +74,10 @@ def declaration_facts(persons: list, at: datetime) -> dict:
         values = dict(zip(_DECLARATION_COLUMNS, row, strict=True))
         pid = str(values["person_id"])
         if values["id"] not in arrivals:
-            arrivals[values["id"]] = (
-                pid,
-                rf.Arrival(
-                    arrived_at=values["arrived_at"],
-                    origin=_place(values["origin"]),
-                    transport=values["transport"] or "",
-                    transport_number=values["transport_number"] or "",
-                    purpose=values["purpose"] or "",
-                    declared_stay_days=values["declared_stay_days"],
-                    point_to_point_hosting=bool(values["point_to_point_hosting"]),
-                    declared_at=values["declared_at"],
-                    from_abroad=bool(values["from_abroad"]),
-                    entered_country_at=values["entered_country_at"],
-                    entry_port=_place(values["entry_port"]),
-                    isolated_at_first_entry=values["isolated_at_first_entry"],
-                    health_code_colour=values["health_code_colour"] or "",
-                    health_code_issuer=_place(values["health_code_issuer"]),
-                    destination=_place(values["division_code"][:12]),
-                ),
-            )
-            symptoms = frozenset(s for s in (values["symptoms"] or ()) if s in rf.SYMPTOMS)
-            if values["temperature"] is not None or symptoms:
-                # the health status is what the person stated when declaring
-                check = rf.HealthCheck(
-                    checked_at=values["declared_at"],
-                    temperature=float(values["temperature"]) if values["temperature"] is not None else None,
-                    symptoms=symptoms,
-                )
-                if pid not in health or health[pid].checked_at < check.checked_at:
-                    health[pid] = check
+            arrivals[values["id"]] = (pid, _arrival(values))
+            check = _declared_health(values)
+            if check is not None and (pid not in health or health[pid].checked_at < check.checked_at):
+                health[pid] = check
         if values["stops__area"] and rf.is_place(values["stops__area"]):
             stops[pid].append(
                 rf.TravelStop(values["stops__area"], values["stops__start"], values["stops__end"])
@@ -119,6 +93,38 @@ def declaration_facts(persons: list, at: datetime) -> dict:
         if "arrivals" in values:
             values["arrivals"] = tuple(values["arrivals"])
     return dict(out)
+
+
+def _arrival(values: dict) -> rf.Arrival:
+    return rf.Arrival(
+        arrived_at=values["arrived_at"],
+        origin=_place(values["origin"]),
+        transport=values["transport"] or "",
+        transport_number=values["transport_number"] or "",
+        purpose=values["purpose"] or "",
+        declared_stay_days=values["declared_stay_days"],
+        point_to_point_hosting=bool(values["point_to_point_hosting"]),
+        declared_at=values["declared_at"],
+        from_abroad=bool(values["from_abroad"]),
+        entered_country_at=values["entered_country_at"],
+        entry_port=_place(values["entry_port"]),
+        isolated_at_first_entry=values["isolated_at_first_entry"],
+        health_code_colour=values["health_code_colour"] or "",
+        health_code_issuer=_place(values["health_code_issuer"]),
+        destination=_place(values["division_code"][:12]),
+    )
+
+
+def _declared_health(values: dict) -> rf.HealthCheck | None:
+    """The health status the person stated when declaring, if they stated one."""
+    symptoms = frozenset(s for s in (values["symptoms"] or ()) if s in rf.SYMPTOMS)
+    if values["temperature"] is None and not symptoms:
+        return None
+    return rf.HealthCheck(
+        checked_at=values["declared_at"],
+        temperature=float(values["temperature"]) if values["temperature"] is not None else None,
+        symptoms=symptoms,
+    )
 
 
 def pushed_list_facts(persons: list, at: datetime) -> dict:

@@ -50,6 +50,32 @@ def _place_field(label, required=False, help_text=""):
     )
 
 
+def _community_field(label):
+    """A community or grid cell typed in (the page's place picker completes it)."""
+    return forms.CharField(
+        label=label,
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "place-text"}),
+    )
+
+
+def _address_field():
+    return forms.CharField(label=_("Address (street, building, room)"), max_length=255)
+
+
+def _resolved_place(form: forms.Form, name: str, text: str | None) -> str:
+    """The code of the place typed in field `name`, "" when empty; a place not found is the
+    field's error."""
+    text = (text or "").strip()
+    if not text:
+        return ""
+    try:
+        return places.national_index().resolve(text)
+    except places.PlaceError as exc:
+        form.add_error(name, exc.message)
+        return ""
+
+
 class IdentityForm(forms.Form):
     """Who the declaration is for, when they are not picked from the registry."""
 
@@ -148,12 +174,8 @@ class DeclarationForm(forms.Form):
     )
     health_code_issuer = _place_field(_("Region that issued it"))
     # where
-    division_code = forms.CharField(
-        label=_("Community or grid cell where you stay"),
-        max_length=64,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "place-text"}),
-    )
-    address = forms.CharField(label=_("Address (street, building, room)"), max_length=255)
+    division_code = _community_field(_("Community or grid cell where you stay"))
+    address = _address_field()
     # departure
     departs_at = _datetime_field(_("Departure time"))
     travel_to = _place_field(_("Going to"))
@@ -180,16 +202,6 @@ class DeclarationForm(forms.Form):
         if not public:
             self.fields["address"].required = False
 
-    def _resolve(self, name: str, text: str) -> str:
-        text = (text or "").strip()
-        if not text:
-            return ""
-        try:
-            return places.national_index().resolve(text)
-        except places.PlaceError as exc:
-            self.add_error(name, exc.message)
-            return ""
-
     def clean(self):
         d = super().clean()
         kind = d.get("kind") or Kind.ARRIVAL
@@ -199,15 +211,17 @@ class DeclarationForm(forms.Form):
                 if not d["origin_code"]:
                     self.add_error("origin_country", _("Choose the country or region."))
             else:
-                d["origin_code"] = self._resolve("origin", d.get("origin"))
+                d["origin_code"] = _resolved_place(self, "origin", d.get("origin"))
                 if not d.get("origin") and "origin" not in self.errors:
                     self.add_error("origin", _("Give the place you came from."))
-            d["entry_port_code"] = self._resolve("entry_port", d.get("entry_port"))
-            d["issuer_code"] = self._resolve("health_code_issuer", d.get("health_code_issuer"))
+            d["entry_port_code"] = _resolved_place(self, "entry_port", d.get("entry_port"))
+            d["issuer_code"] = _resolved_place(self, "health_code_issuer", d.get("health_code_issuer"))
             if not d.get("arrived_at") and "arrived_at" not in self.errors:
                 self.add_error("arrived_at", _("Give the arrival time."))
         else:
-            d["travel_to_code"] = d.get("travel_to_country") or self._resolve("travel_to", d.get("travel_to"))
+            d["travel_to_code"] = d.get("travel_to_country") or _resolved_place(
+                self, "travel_to", d.get("travel_to")
+            )
             if not d["travel_to_code"] and "travel_to" not in self.errors:
                 self.add_error("travel_to", _("Say where you are going."))
             if not d.get("departs_at") and "departs_at" not in self.errors:
@@ -303,10 +317,6 @@ def parse_stops(data, *, prefix: str = "stop") -> tuple[list[StopInput], list[st
     return stops, errors
 
 
-class PersonPickForm(forms.Form):
-    person = forms.UUIDField(widget=forms.HiddenInput)
-
-
 class WithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Why is it withdrawn?"), max_length=200)
 
@@ -335,13 +345,7 @@ class VerificationForm(forms.Form):
 
     def clean(self):
         d = super().clean()
-        origin = (d.get("origin") or "").strip()
-        d["origin_code"] = ""
-        if origin:
-            try:
-                d["origin_code"] = places.national_index().resolve(origin)
-            except places.PlaceError as exc:
-                self.add_error("origin", exc.message)
+        d["origin_code"] = _resolved_place(self, "origin", d.get("origin"))
         return d
 
     def found_details(self) -> FoundDetails:
@@ -381,12 +385,8 @@ class TipForm(forms.Form):
     """A neutral form: where, since when, what was seen. No field asks about or labels a region
     or a group of people (JS79-16)."""
 
-    division_code = forms.CharField(
-        label=_("Community where the person stays"),
-        max_length=64,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "place-text"}),
-    )
-    address = forms.CharField(label=_("Address (street, building, room)"), max_length=255)
+    division_code = _community_field(_("Community where the person stays"))
+    address = _address_field()
     arrived_on = _date_field(_("Arrived around"))
     origin = _place_field(_("Came from (if known)"), help_text=_("Province, city or county, or a country."))
     subject_name = forms.CharField(label=_("Name of the person (if known)"), max_length=64, required=False)
@@ -414,13 +414,7 @@ class TipForm(forms.Form):
 
     def clean(self):
         d = super().clean()
-        origin = (d.get("origin") or "").strip()
-        d["origin_code"] = ""
-        if origin:
-            try:
-                d["origin_code"] = places.national_index().resolve(origin)
-            except places.PlaceError as exc:
-                self.add_error("origin", exc.message)
+        d["origin_code"] = _resolved_place(self, "origin", d.get("origin"))
         division = (d.get("division_code") or "").strip()
         if division and not division.isdigit():
             found = _local_from_text(division)

@@ -15,9 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from epigrid.accounts.audit import Actor, record
+from epigrid.accounts.audit import Actor
 from epigrid.accounts.scoping import visible_to
 from epigrid.declarations.models import ListStatus, PushedList
+from epigrid.declarations.services.common import record_list, require_pushed_lists
+from epigrid.declarations.services.pushed_commit import enqueue_commit
 from epigrid.lib import jobs, queue
 from epigrid.lib.errors import Conflict, NotFound
 
@@ -31,7 +33,6 @@ def stale(limit: datetime):
 def requeue(list_id, *, actor: Actor, cutoff: datetime) -> bool:
     """Queue the commit of a list whose heartbeat stopped before `cutoff` again. False when the
     list is not (or no longer) such a list: live, finished, or taken by someone else first."""
-    from epigrid.declarations.pushed import _enqueue
     from epigrid.declarations.tasks import commit_pushed_list
 
     with transaction.atomic():
@@ -47,29 +48,21 @@ def requeue(list_id, *, actor: Actor, cutoff: datetime) -> bool:
         if pushed is None:
             return False
         jobs.abandon_tasks(commit_pushed_list, [str(pushed.pk)])
-        record(
+        record_list(
             actor,
-            "update",
-            object_type="pushed_list",
-            object_id=pushed.pk,
-            division_code=pushed.division_code,
-            fields=["status"],
-            note=(
-                f"commit resumed: stopped after batch {pushed.batches_done} of {pushed.batches_total}, "
-                f"{pushed.committed_rows} rows committed, "
-                f"last heartbeat {jobs.last_seen(pushed.heartbeat_at)}"
-            ),
+            pushed,
+            f"commit resumed: stopped after batch {pushed.batches_done} of {pushed.batches_total}, "
+            f"{pushed.committed_rows} rows committed, "
+            f"last heartbeat {jobs.last_seen(pushed.heartbeat_at)}",
         )
         list_id, user_id = str(pushed.pk), getattr(actor.user, "pk", None) or pushed.queued_by_id
-        queue.enqueue(commit_pushed_list, send=lambda: _enqueue(list_id, user_id))
+        queue.enqueue(commit_pushed_list, send=lambda: enqueue_commit(list_id, user_id))
     return True
 
 
 def resume_commit(*, actor: Actor, pushed: PushedList, at: datetime | None = None) -> PushedList:
     """The data team's "resume" of a commit that stopped. Refused while the commit is alive."""
-    from epigrid.declarations.pushed import _require
-
-    _require(actor)
+    require_pushed_lists(actor)
     if (
         actor.user is not None
         and not visible_to(actor.user, PushedList.objects.filter(pk=pushed.pk)).exists()

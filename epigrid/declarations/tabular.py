@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from epigrid.declarations.places import LocalIndex, PlaceError, PlaceIndex
 from epigrid.lib import identity
 from epigrid.lib.chinatime import CHINA_TZ
+from epigrid.lib.errors import DomainError
 
 MAX_ROWS = 300_000  # the last row of a list (`lib.tables` refuses a file reaching further)
 MAX_CELL = 2000
@@ -91,11 +92,8 @@ _DOC_TYPE_LOOKUP = {word: kind for kind, words in DOC_TYPE_WORDS.items() for wor
 EARLIEST_ARRIVAL = datetime(2019, 12, 1, tzinfo=CHINA_TZ)
 
 
-class CellError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class CellError(DomainError):
+    """A cell whose value cannot be used; the row's Issue carries its code and message."""
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ def _actor(user_id) -> Actor:
 def commit_pushed_list(list_id: str, user_id: int | None = None) -> dict:
     """Commit a pushed list in batches (R2.4). Rerunning after a crash continues where the last
     whole batch ended."""
-    from epigrid.declarations.pushed import run_commit
+    from epigrid.declarations.services.pushed_commit import run_commit
 
     pushed = run_commit(list_id=list_id, actor=_actor(user_id))
     return {

@@ -128,6 +128,39 @@ def validate(data: DeclarationInput, *, now: datetime) -> dict:
     errors = ErrorCollector(DeclarationErrors)
     if data.kind not in Kind.values:
         raise DeclarationError("kind_invalid", _("A declaration is an arrival or a departure."), "kind")
+    values = _common_values(data, errors)
+    if data.kind == Kind.DEPARTURE:
+        values.update(_departure_values(data, errors, now))
+        errors.raise_any()
+        return {"values": values, "stops": []}
+    arrived_at = _arrival_time(data, errors, now)
+    origin = errors.check(_place, data.origin, "origin", required=True, default="")
+    if data.transport == Transport.CAR and not values["transport_number"]:
+        errors.add(DeclarationError("plate_missing", _("Give the car's plate."), "transport_number"))
+    stay = data.declared_stay_days
+    if stay is not None and not (0 <= int(stay) <= 366):
+        errors.add(
+            DeclarationError("stay_range", _("The days of stay are between 0 and 366."), "declared_stay_days")
+        )
+    from_abroad = bool(data.from_abroad) or places.is_abroad(origin)
+    values.update(
+        arrived_at=arrived_at,
+        origin=origin,
+        declared_stay_days=int(stay) if stay is not None else None,
+        host_unit_id=data.host_unit_id,
+        host_name=str(data.host_name or "").strip()[:128],
+        point_to_point_hosting=bool(data.point_to_point_hosting),
+        from_abroad=from_abroad,
+        **_entry_values(data, errors, arrived_at, from_abroad),
+        **_health_values(data, errors),
+    )
+    stops = errors.check(_stops, data, values, arrived_at) if arrived_at is not None else []
+    errors.raise_any()
+    return {"values": values, "stops": stops}
+
+
+def _common_values(data: DeclarationInput, errors: ErrorCollector) -> dict:
+    """The address and the journey, for an arrival and a departure alike."""
     address = re.sub(r"\s+", " ", str(data.address or "")).strip()
     if len(address) > 255:
         errors.add(
@@ -146,37 +179,39 @@ def validate(data: DeclarationInput, *, now: datetime) -> dict:
                 "transport_number",
             )
         )
-    values: dict = {
+    return {
         "kind": data.kind,
         "address": address,
         "purpose": data.purpose or "",
         "transport": data.transport or "",
         "transport_number": number,
     }
-    if data.kind == Kind.DEPARTURE:
-        departs_at = errors.check(_aware, data.departs_at, "departs_at")
-        if departs_at is None and not errors.has("departs_at"):
-            errors.add(DeclarationError("departs_at_missing", _("Give the departure time."), "departs_at"))
-        elif departs_at is not None and (
-            departs_at < EARLIEST or departs_at > now + timedelta(days=ADVANCE_DAYS)
-        ):
-            errors.add(
-                DeclarationError("departs_at_range", _("The departure time is out of range."), "departs_at")
-            )
-        travel_to = errors.check(_place, data.travel_to, "travel_to", required=True)
-        expected = data.expected_return_on
-        if expected is not None and departs_at is not None and expected < rf.local_date(departs_at):
-            errors.add(
-                DeclarationError(
-                    "return_before_departure",
-                    _("The return cannot be before the departure."),
-                    "expected_return_on",
-                )
-            )
-        errors.raise_any()
-        values.update(departs_at=departs_at, travel_to=travel_to, expected_return_on=expected)
-        return {"values": values, "stops": []}
 
+
+def _departure_values(data: DeclarationInput, errors: ErrorCollector, now: datetime) -> dict:
+    departs_at = errors.check(_aware, data.departs_at, "departs_at")
+    if departs_at is None and not errors.has("departs_at"):
+        errors.add(DeclarationError("departs_at_missing", _("Give the departure time."), "departs_at"))
+    elif departs_at is not None and (
+        departs_at < EARLIEST or departs_at > now + timedelta(days=ADVANCE_DAYS)
+    ):
+        errors.add(
+            DeclarationError("departs_at_range", _("The departure time is out of range."), "departs_at")
+        )
+    travel_to = errors.check(_place, data.travel_to, "travel_to", required=True)
+    expected = data.expected_return_on
+    if expected is not None and departs_at is not None and expected < rf.local_date(departs_at):
+        errors.add(
+            DeclarationError(
+                "return_before_departure",
+                _("The return cannot be before the departure."),
+                "expected_return_on",
+            )
+        )
+    return {"departs_at": departs_at, "travel_to": travel_to, "expected_return_on": expected}
+
+
+def _arrival_time(data: DeclarationInput, errors: ErrorCollector, now: datetime) -> datetime | None:
     arrived_at = errors.check(_aware, data.arrived_at, "arrived_at")
     if arrived_at is None and not errors.has("arrived_at"):
         errors.add(DeclarationError("arrived_at_missing", _("Give the arrival time."), "arrived_at"))
@@ -192,17 +227,14 @@ def validate(data: DeclarationInput, *, now: datetime) -> dict:
                 "arrived_at",
             )
         )
-    origin = errors.check(_place, data.origin, "origin", required=True, default="")
-    if data.transport == Transport.CAR and not number:
-        errors.add(DeclarationError("plate_missing", _("Give the car's plate."), "transport_number"))
-    stay = data.declared_stay_days
-    if stay is not None and not (0 <= int(stay) <= 366):
-        errors.add(
-            DeclarationError("stay_range", _("The days of stay are between 0 and 366."), "declared_stay_days")
-        )
-    from_abroad = bool(data.from_abroad) or places.is_abroad(origin)
-    entered = entry_port = None
-    isolated = None
+    return arrived_at
+
+
+def _entry_values(
+    data: DeclarationInput, errors: ErrorCollector, arrived_at: datetime | None, from_abroad: bool
+) -> dict:
+    """The entry into the country of an arrival from abroad."""
+    entered = entry_port = isolated = None
     if from_abroad:
         entered = errors.check(_aware, data.entered_country_at, "entered_country_at")
         if entered is not None and (entered < EARLIEST or (arrived_at is not None and entered > arrived_at)):
@@ -215,6 +247,15 @@ def validate(data: DeclarationInput, *, now: datetime) -> dict:
             )
         entry_port = errors.check(_place, data.entry_port, "entry_port", allow_abroad=False)
         isolated = data.isolated_at_first_entry
+    return {
+        "entered_country_at": entered,
+        "entry_port": entry_port or "",
+        "isolated_at_first_entry": isolated,
+    }
+
+
+def _health_values(data: DeclarationInput, errors: ErrorCollector) -> dict:
+    """Temperature, symptoms and the health code shown on arrival."""
     temperature = None
     if data.temperature not in (None, ""):
         try:
@@ -245,26 +286,12 @@ def validate(data: DeclarationInput, *, now: datetime) -> dict:
         issuer = errors.check(
             _place, data.health_code_issuer, "health_code_issuer", allow_abroad=False, default=""
         )
-    host_name = str(data.host_name or "").strip()[:128]
-    values.update(
-        arrived_at=arrived_at,
-        origin=origin,
-        declared_stay_days=int(stay) if stay is not None else None,
-        host_unit_id=data.host_unit_id,
-        host_name=host_name,
-        point_to_point_hosting=bool(data.point_to_point_hosting),
-        from_abroad=from_abroad,
-        entered_country_at=entered,
-        entry_port=entry_port or "",
-        isolated_at_first_entry=isolated,
-        temperature=temperature,
-        symptoms=symptoms,
-        health_code_colour=colour,
-        health_code_issuer=issuer,
-    )
-    stops = errors.check(_stops, data, values, arrived_at) if arrived_at is not None else []
-    errors.raise_any()
-    return {"values": values, "stops": stops}
+    return {
+        "temperature": temperature,
+        "symptoms": symptoms,
+        "health_code_colour": colour,
+        "health_code_issuer": issuer,
+    }
 
 
 def _stops(data: DeclarationInput, values: dict, arrived_at: datetime) -> list[dict]:

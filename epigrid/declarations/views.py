@@ -16,7 +16,7 @@ from epigrid.accounts.access import scoped
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, scope_of, visible_to
-from epigrid.declarations import claims, jobs, places, pushed, services
+from epigrid.declarations import claims, jobs, places, services
 from epigrid.declarations.forms import (
     CommitForm,
     DeclarationFilter,
@@ -34,12 +34,14 @@ from epigrid.declarations.models import (
     Kind,
     ListStatus,
     PushedList,
+    RoutedBy,
     Tip,
     VerificationKind,
     VerificationStatus,
     VerificationTask,
 )
 from epigrid.declarations.public import apply_error, form_context
+from epigrid.declarations.services import pushed_commit, pushed_feedback, pushed_upload, queries
 from epigrid.lib.errors import DomainError
 from epigrid.lib.keyset import BadCursor, page
 from epigrid.people.forms import division_choices
@@ -185,22 +187,34 @@ def declaration_detail(request, declaration_id):
     )
 
 
+def _submitted(request, form, action, *, done: str, invalid: str) -> bool:
+    """A form posted to a button: `action(cleaned_data)` when the form is valid, and the message
+    saying how it went (the service's refusal as it words it). True when the action was done."""
+    if not form.is_valid():
+        messages.error(request, invalid)
+        return False
+    try:
+        action(form.cleaned_data)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return False
+    messages.success(request, done)
+    return True
+
+
 @scoped(Perm.DECLARATIONS_EDIT)
 @require_POST
 def withdraw(request, declaration_id):
     declaration = get_visible_or_404(request.user, Declaration.objects.all(), pk=declaration_id)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            services.withdraw(
-                actor=Actor.from_request(request), declaration=declaration, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The declaration was withdrawn."))
-    else:
-        messages.error(request, _("Say why the declaration is withdrawn."))
+    _submitted(
+        request,
+        WithdrawForm(request.POST),
+        lambda d: services.withdraw(
+            actor=Actor.from_request(request), declaration=declaration, reason=d["reason"]
+        ),
+        done=_("The declaration was withdrawn."),
+        invalid=_("Say why the declaration is withdrawn."),
+    )
     return redirect("declarations:detail", declaration_id=declaration.pk)
 
 
@@ -343,19 +357,16 @@ def verification_detail(request, task_id):
 @require_POST
 def verification_route(request, task_id):
     task = get_visible_or_404(request.user, _verification_qs(request.user), pk=task_id)
-    form = RouteForm(request.POST, choices=_route_choices(request.user, task))
-    if form.is_valid():
-        try:
-            services.route_verification(
-                actor=Actor.from_request(request), task=task, division_code=form.cleaned_data["division_code"]
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The check was passed on."))
-            return redirect("declarations:verify_list")
-    else:
-        messages.error(request, _("Choose a community or grid cell."))
+    if _submitted(
+        request,
+        RouteForm(request.POST, choices=_route_choices(request.user, task)),
+        lambda d: services.route_verification(
+            actor=Actor.from_request(request), task=task, division_code=d["division_code"]
+        ),
+        done=_("The check was passed on."),
+        invalid=_("Choose a community or grid cell."),
+    ):
+        return redirect("declarations:verify_list")
     return redirect("declarations:verify", task_id=task.pk)
 
 
@@ -367,11 +378,11 @@ def list_index(request):
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > pushed.MAX_BYTES:
+        if upload.size > pushed_upload.MAX_BYTES:
             form.add_error("file", _("The file is larger than 64 MB; split the list."))
         else:
             try:
-                result = pushed.upload(
+                result = pushed_upload.upload(
                     actor=Actor.from_request(request),
                     name=form.cleaned_data["name"],
                     source=form.cleaned_data["source"],
@@ -394,18 +405,20 @@ def list_index(request):
 @scoped(Perm.PUSHED_LISTS)
 def list_template(request):
     handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed.template_workbook(handle)
+    pushed_feedback.template_workbook(handle)
     handle.seek(0)
     return FileResponse(handle, as_attachment=True, filename="pushed-list-template.xlsx")
 
 
 def _list_context(request, pushed_list: PushedList) -> dict:
-    routing_labels = {k: str(v) for k, v in pushed.RoutedBy.choices}
+    routing_labels = {k: str(v) for k, v in RoutedBy.choices}
     return {
         "pushed_list": pushed_list,
-        "errors": pushed.row_errors(pushed_list) if pushed_list.error_rows or pushed_list.file_errors else [],
+        "errors": (
+            queries.row_errors(pushed_list) if pushed_list.error_rows or pushed_list.file_errors else []
+        ),
         "routing": [(routing_labels.get(k, k), n) for k, n in (pushed_list.routing or {}).items()],
-        "progress": pushed.progress(pushed_list) if pushed_list.committed_rows else None,
+        "progress": queries.progress(pushed_list) if pushed_list.committed_rows else None,
         "polling": pushed_list.status in (ListStatus.QUEUED, ListStatus.COMMITTING),
     }
 
@@ -429,21 +442,18 @@ def list_progress(request, list_id):
 @require_POST
 def list_commit(request, list_id):
     pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
-    form = CommitForm(request.POST)
-    if form.is_valid():
-        try:
-            pushed.request_commit(
-                actor=Actor.from_request(request),
-                pushed=pushed_list,
-                skip_invalid=form.cleaned_data["skip_invalid"],
-                due_hours=form.cleaned_data["due_hours"],
-            )
-        except DomainError as exc:
-            messages.error(request, exc.message)
-        else:
-            messages.success(request, _("The commit was queued; this page shows its progress."))
-    else:
-        messages.error(request, _("Check the commit settings."))
+    _submitted(
+        request,
+        CommitForm(request.POST),
+        lambda d: pushed_commit.request_commit(
+            actor=Actor.from_request(request),
+            pushed=pushed_list,
+            skip_invalid=d["skip_invalid"],
+            due_hours=d["due_hours"],
+        ),
+        done=_("The commit was queued; this page shows its progress."),
+        invalid=_("Check the commit settings."),
+    )
     return redirect("declarations:list_detail", list_id=pushed_list.pk)
 
 
@@ -465,14 +475,9 @@ def list_resume(request, list_id):
 def list_feedback(request, list_id):
     """反馈: every row with its check, match, routing and verification result (XLSX)."""
     pushed_list = get_visible_or_404(request.user, PushedList.objects.all(), pk=list_id)
-    handle = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it)
-    pushed.write_feedback(
-        actor=Actor.from_request(request),
-        pushed=pushed_list,
-        fileobj=handle,
-        language=get_language() or "zh-hans",
+    handle = pushed_feedback.feedback_file(
+        actor=Actor.from_request(request), pushed=pushed_list, language=get_language() or "zh-hans"
     )
-    handle.seek(0)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     return FileResponse(handle, as_attachment=True, filename=f"feedback-{pushed_list.pk}-{stamp}.xlsx")
 

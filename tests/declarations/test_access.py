@@ -7,8 +7,9 @@ import pytest
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed, services
+from epigrid.declarations import services
 from epigrid.declarations.models import Declaration, PushedList, Tip, VerificationTask
+from epigrid.declarations.services import pushed_commit, pushed_upload
 
 from .conftest import GRID, GRID_B, TAICANG, arrival, identity
 from .lists import xlsx
@@ -27,15 +28,15 @@ def kunshan(world, persona, make_person, id_numbers, clock):
     )
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name="名单",
         source="telecom",
         file_name="x.xlsx",
         data=xlsx([[id_numbers(), "邓超", "", "武汉", arrived, "", GRID, "", ""]]),
     )
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     return {
         "declaration": declaration,
         "tip": tip,

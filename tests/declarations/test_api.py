@@ -157,7 +157,7 @@ def test_the_data_team_pushes_a_list_through_the_api(
         )
     assert queued.status_code == 202 and queued.json()["status"] == "queued"
     from epigrid.accounts.audit import Actor
-    from epigrid.declarations.pushed import run_commit
+    from epigrid.declarations.services.pushed_commit import run_commit
 
     run_commit(list_id=body["id"], actor=Actor(user=None, via="test"))
     status = team_api.get(f"/api/v1/declarations/pushed-lists/{body['id']}").json()
@@ -196,19 +196,19 @@ def test_a_broken_upload_is_refused_with_a_400_not_a_500(team_api, world):
 
 def test_checks_are_listed_and_completed_through_the_api(worker_api, persona, world, id_numbers, clock):
     from epigrid.accounts.audit import Actor
-    from epigrid.declarations import pushed
+    from epigrid.declarations.services import pushed_commit, pushed_upload
 
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name="n",
         source="transport",
         file_name="l.xlsx",
         data=xlsx([[id_numbers(), "于谦", "", "武汉", arrived, "", GRID, "", ""]]),
     )
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     items = worker_api.get("/api/v1/declarations/verification-tasks", {"status": "open"}).json()["items"]
     assert len(items) == 1 and items[0]["pushed_list_id"] == str(listed.pk) and items[0]["row_number"] == 2
     task_id = items[0]["id"]

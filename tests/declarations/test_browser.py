@@ -92,7 +92,7 @@ def test_it_a_grid_worker_sees_and_records_the_check_on_a_phone(
     live_server, page, world, persona, make_person, id_numbers, clock
 ):
     from epigrid.accounts.audit import Actor
-    from epigrid.declarations import pushed
+    from epigrid.declarations.services import pushed_commit, pushed_upload
     from epigrid.lib.crypto import cipher
     from epigrid.people.services import ID_FIELD
 
@@ -102,7 +102,7 @@ def test_it_a_grid_worker_sees_and_records_the_check_on_a_phone(
     number = cipher().decrypt(ID_FIELD, person.id_number_enc, row=person.pk)
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now - timedelta(hours=20)).strftime("%Y-%m-%d %H:%M")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name="铁路推送",
         source="transport",
@@ -123,8 +123,8 @@ def test_it_a_grid_worker_sees_and_records_the_check_on_a_phone(
             ]
         ),
     )
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     task = VerificationTask.objects.get()
     persona("grid_worker", prefixes=[GRID], username="gw-verify", password="a long enough secret")
 

@@ -12,9 +12,10 @@ from django_tasks_db.models import DBTaskResult
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
 from epigrid.declarations import jobs as list_jobs
-from epigrid.declarations import pushed
 from epigrid.declarations.models import ListStatus, PushedList, PushedRow, RowState, VerificationTask
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.lib import jobs
+from epigrid.lib.errors import Forbidden
 from epigrid.rules.models import MeasureRecord
 from epigrid.tasks.models import Task
 from tests.killing import kill_inside, later_clock, run_worker_once
@@ -37,13 +38,15 @@ def _list(now, team, make_person, id_numbers, n=ROWS):
     for i in range(n):
         person = make_person(GRID, name=f"张{i}", number=id_numbers(division="320583"))
         rows.append(_row(now, _number_of(person), name=person.name, division=GRID))
-    return pushed.upload(actor=team, name="铁路推送", source="transport", file_name="l.xlsx", data=xlsx(rows))
+    return pushed_upload.upload(
+        actor=team, name="铁路推送", source="transport", file_name="l.xlsx", data=xlsx(rows)
+    )
 
 
 def _stopped_list(now, team, make_person, id_numbers, *, batches_done=1):
     """A list whose commit stopped (set up directly: the tests of who may resume it)."""
     listed = _list(now, team, make_person, id_numbers, n=2)
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
     PushedList.objects.filter(pk=listed.pk).update(
         status=ListStatus.COMMITTING, heartbeat_at=now, batches_done=batches_done
     )
@@ -61,13 +64,13 @@ def test_it_resumes_a_commit_killed_mid_batch_with_no_row_lost_or_doubled(
     listed = _list(clock.now, team, make_person, id_numbers)
     # one task for the list: on PostgreSQL a second one, queued for a second worker to share the
     # list, would finish it without any resuming (tested in test_parallel_commit)
-    monkeypatch.setattr(pushed, "COMMIT_TASKS", 1)
+    monkeypatch.setattr(pushed_commit, "COMMIT_TASKS", 1)
     # queued for the worker as the page queues it
-    pushed.request_commit(actor=team, pushed=listed, batch_size=BATCH)
+    pushed_commit.request_commit(actor=team, pushed=listed, batch_size=BATCH)
     # `epigrid worker` takes the task and is killed inside batch 2, its transaction open
     kill_inside(
         run_worker_once,
-        module=pushed,
+        module=pushed_commit,
         name="open_tasks_bulk",
         call=2,
         landed=lambda: PushedList.objects.get(pk=listed.pk).batches_done == 1,
@@ -124,7 +127,7 @@ def test_a_queued_list_and_its_task_are_written_in_one_transaction(team, make_pe
     leave a list queued for a task that does not exist, which no worker ever finds."""
     listed = _list(clock.now, team, make_person, id_numbers, n=2)
     with transaction.atomic():
-        queued = pushed.request_commit(actor=team, pushed=listed)
+        queued = pushed_commit.request_commit(actor=team, pushed=listed)
         # before the transaction commits, the task is already there beside the queued list
         queued.refresh_from_db()
         assert queued.status == ListStatus.QUEUED and queued.task_result_id
@@ -142,7 +145,7 @@ def test_two_workers_looking_for_stopped_commits_take_each_once(
     second = list_jobs.requeue(stopped.pk, actor=Actor.system("worker"), cutoff=jobs.cutoff())
     assert (first, second) == (True, False)
     assert PushedList.objects.get(pk=stopped.pk).status == ListStatus.QUEUED
-    assert DBTaskResult.objects.count() == tasks_before + (2 if pushed.parallel_commits() else 1)
+    assert DBTaskResult.objects.count() == tasks_before + (2 if pushed_commit.parallel_commits() else 1)
     assert jobs.resume_stale() == {}
 
 
@@ -159,7 +162,7 @@ def test_resume_is_for_the_data_team_of_the_lists_area_and_is_audited(
     grid_worker = client_for(persona("grid_worker", prefixes=[GRID]))
     assert grid_worker.post(url).status_code == 403
     assert grid_worker.post(api).status_code == 403
-    with pytest.raises(pushed.Forbidden):
+    with pytest.raises(Forbidden):
         list_jobs.resume_commit(actor=Actor(user=persona("grid_worker", prefixes=[GRID])), pushed=stopped)
     assert PushedList.objects.get(pk=stopped.pk).status == ListStatus.COMMITTING
 

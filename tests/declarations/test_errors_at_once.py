@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from epigrid.accounts.audit import Actor
 from epigrid.declarations import services
 from epigrid.declarations.models import Declaration
+from epigrid.declarations.validation import DeclarationError, validate
 
 from .conftest import GRID, WUCHANG, arrival, identity, stop
 from .test_pages import _form
@@ -26,8 +28,8 @@ def test_it_collects_every_field_in_error_of_an_arrival(world, clock):
         stops=[stop(WUCHANG, today + timedelta(days=3))],
     )
     data.origin = "ZZ"
-    with pytest.raises(services.DeclarationError) as error:
-        services.validate(data, now=clock.now)
+    with pytest.raises(DeclarationError) as error:
+        validate(data, now=clock.now)
     fields = {e.field for e in error.value.errors}
     assert {"origin", "transport_number", "temperature", "declared_stay_days", "stops.0.end"} <= fields
     assert error.value.code == error.value.errors[0].code
@@ -37,8 +39,8 @@ def test_it_collects_the_identity_errors_with_the_declaration_errors(world, id_n
     data = arrival(temperature="51")
     data.division_code = "320583"  # a county, not a community or grid cell
     person = identity(id_numbers()[:-1] + "0", name="", phone="12")
-    with pytest.raises(services.DeclarationError) as error:
-        services.declare_public(actor=services.Actor(user=None, via="public"), person_data=person, data=data)
+    with pytest.raises(DeclarationError) as error:
+        services.declare_public(actor=Actor(user=None, via="public"), person_data=person, data=data)
     fields = {e.field for e in error.value.errors}
     assert {"id_number", "name", "phone", "division_code", "temperature"} <= fields
     assert not Declaration.objects.exists()

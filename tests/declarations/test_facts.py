@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import facts, pushed, services
+from epigrid.declarations import facts, services
 from epigrid.declarations.models import Declaration, DeclarationStatus, PushedRow
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.rules import facts as rf
 from epigrid.rules.models import PersonRuleState
 from epigrid.rules.services import build_facts, risk_context
@@ -55,15 +56,15 @@ def batch(world, id_numbers, persona, make_person, clock):
     d = make_person(GRID, name="丁", number=d_number)
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(now - timedelta(days=1)).strftime("%Y-%m-%d %H:%M")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name="电信推送",
         source="telecom",
         file_name="t.xlsx",
         data=xlsx([[d_number, "丁", "", "湖北省宜昌市", arrived, "", GRID, "自驾", "鄂E12345"]]),
     )
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     e_number = id_numbers(division="320583")
     make_person(GRID, name="戊", phone="13911112222", number=e_number)
     e = services.declare_public(

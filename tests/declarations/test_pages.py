@@ -242,7 +242,7 @@ def test_the_data_team_uploads_commits_and_downloads_the_feedback(
         client.post(f"/declarations/lists/{listed.pk}/commit/", {"due_hours": 24, "skip_invalid": "on"})
     progress = client.get(f"/declarations/lists/{listed.pk}/progress/").content.decode()
     assert 'hx-trigger="every 2s"' in progress  # queued: the page keeps polling
-    from epigrid.declarations.pushed import run_commit
+    from epigrid.declarations.services.pushed_commit import run_commit
 
     run_commit(list_id=listed.pk, actor=Actor_for(listed))
     progress = client.get(

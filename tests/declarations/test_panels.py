@@ -6,7 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed, services
+from epigrid.declarations import services
+from epigrid.declarations.services import pushed_commit, pushed_upload
 
 from .conftest import GRID, arrival, identity
 from .lists import xlsx
@@ -27,15 +28,15 @@ def test_staff_see_declarations_travel_lists_and_checks_on_the_person_page(
     services.declare(actor=Actor(user=worker, via="test"), person=person, data=arrival(origin="420500"))
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now - timedelta(hours=3)).strftime("%Y-%m-%d %H:%M")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name="铁路推送第1批",
         source="transport",
         file_name="l.xlsx",
         data=xlsx([[_number(person), "岳飞", "", "武汉", arrived, "", GRID, "火车", "K81"]]),
     )
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     page = client_for(worker).get(f"/people/{person.pk}/").content.decode()
     panel = page[page.index('id="declarations-panel"') :]
     assert "湖北省 宜昌市" in panel  # the declared origin

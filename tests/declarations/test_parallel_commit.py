@@ -8,8 +8,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed
 from epigrid.declarations.models import ListStatus, PushedList, PushedRow, RowState, VerificationTask
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.tasks.models import Task
 
 from .conftest import GRID
@@ -24,13 +24,15 @@ def test_two_workers_share_a_list_without_taking_a_row_twice(world, persona, id_
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now).strftime("%Y-%m-%d %H:%M")
     rows = [[id_numbers(), f"旅客{i}", "", "上海", arrived, "", GRID, "火车", "G1"] for i in range(60)]
-    listed = pushed.upload(actor=team, name="并行", source="transport", file_name="l.xlsx", data=xlsx(rows))
-    pushed.request_commit(actor=team, pushed=listed, batch_size=7, enqueue=False)
+    listed = pushed_upload.upload(
+        actor=team, name="并行", source="transport", file_name="l.xlsx", data=xlsx(rows)
+    )
+    pushed_commit.request_commit(actor=team, pushed=listed, batch_size=7, enqueue=False)
     errors = []
 
     def worker():
         try:
-            pushed.run_commit(list_id=listed.pk, actor=team)
+            pushed_commit.run_commit(list_id=listed.pk, actor=team)
         except Exception as exc:  # reported below
             errors.append(exc)
         finally:

@@ -10,7 +10,6 @@ from django.db import connection
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed
 from epigrid.declarations.models import (
     ListStatus,
     MatchKind,
@@ -20,6 +19,15 @@ from epigrid.declarations.models import (
     RowState,
     VerificationTask,
 )
+from epigrid.declarations.services import (
+    pushed_checks,
+    pushed_commit,
+    pushed_feedback,
+    pushed_upload,
+    queries,
+)
+from epigrid.declarations.validation import DeclarationError
+from epigrid.lib.errors import Conflict
 from epigrid.lib.tables import TableError
 from epigrid.rules.models import MeasureRecord
 from epigrid.tasks.models import Task, TaskStatus
@@ -49,12 +57,14 @@ def _row(
 
 
 def _upload(team, data, name="test.xlsx", **kwargs):
-    return pushed.upload(actor=team, name="铁路推送", source="transport", file_name=name, data=data, **kwargs)
+    return pushed_upload.upload(
+        actor=team, name="铁路推送", source="transport", file_name=name, data=data, **kwargs
+    )
 
 
 def _commit(team, pushed_list, **kwargs):
-    pushed.request_commit(actor=team, pushed=pushed_list, enqueue=False, **kwargs)
-    return pushed.run_commit(list_id=pushed_list.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=pushed_list, enqueue=False, **kwargs)
+    return pushed_commit.run_commit(list_id=pushed_list.pk, actor=team)
 
 
 # --- checking -----------------------------------------------------------------------------------
@@ -76,7 +86,7 @@ def test_it_names_the_row_and_column_of_every_error_and_commits_nothing(team, id
     result = _upload(team, data)
     assert result.status == ListStatus.VALIDATED
     assert (result.total_rows, result.valid_rows, result.error_rows) == (6, 1, 5)
-    texts = [issue.text for issue in pushed.row_errors(result)]
+    texts = [issue.text for issue in queries.row_errors(result)]
     assert "row 3, column 证件号码: The check digit does not match; a digit was probably mistyped." in texts
     assert any(t.startswith("row 4, column 手机号码:") for t in texts)
     assert any(t.startswith("row 5, column 来源地:") for t in texts)
@@ -89,8 +99,8 @@ def test_it_names_the_row_and_column_of_every_error_and_commits_nothing(team, id
     # nothing reached anyone: no checks, no tasks, and the list refuses to commit as it is
     assert not VerificationTask.objects.exists()
     assert not Task.objects.filter(source_type="verification").exists()
-    with pytest.raises(pushed.DeclarationError) as refused:
-        pushed.request_commit(actor=team, pushed=result, enqueue=False)
+    with pytest.raises(DeclarationError) as refused:
+        pushed_commit.request_commit(actor=team, pushed=result, enqueue=False)
     assert refused.value.code == "list_has_errors"
     assert not VerificationTask.objects.exists()
 
@@ -102,7 +112,7 @@ def test_it_reads_english_headers_and_csv_in_gbk(team, id_numbers, clock):
     ]
     result = _upload(team, csv_bytes(rows, headers=EN, encoding="gb18030"), name="list.csv")
     assert result.status == ListStatus.VALIDATED
-    assert result.valid_rows == 2, pushed.row_errors(result)
+    assert result.valid_rows == 2, queries.row_errors(result)
     assert result.header_map["id_number"] == "id_number"
     origins = set(PushedRow.objects.filter(pushed_list=result).values_list("origin", flat=True))
     assert origins == {"420100", "US"}
@@ -140,7 +150,7 @@ def test_it_rejects_a_file_it_cannot_use_and_stores_no_row(team, id_numbers):
 def test_it_warns_about_numbers_excel_has_rounded(team, id_numbers):
     number = id_numbers()
     result = _upload(team, xlsx([[float(number[:17] + "0") if number[17] == "X" else float(number), "王芳"]]))
-    texts = [i.text for i in pushed.row_errors(result)]
+    texts = [i.text for i in queries.row_errors(result)]
     assert texts == [
         "row 2, column 证件号码: The number was stored as a number and lost its last digits; "
         "format the column as text."
@@ -152,7 +162,7 @@ def test_it_flags_the_same_person_twice_in_one_list(team, id_numbers, clock):
     result = _upload(
         team, xlsx([_row(clock.now, number), _row(clock.now, id_numbers()), _row(clock.now, number)])
     )
-    assert [i.text for i in pushed.row_errors(result)] == [
+    assert [i.text for i in queries.row_errors(result)] == [
         "row 4, column 证件号码: The same document number is on row 2."
     ]
 
@@ -176,7 +186,7 @@ def test_a_long_list_checked_by_worker_processes_gets_the_same_rows_as_one_check
         _row(clock.now, id_numbers(), phone="13912345678"),
     ]
     data, name = (xlsx(rows), "l.xlsx") if kind == "xlsx" else (csv_bytes(rows), "l.csv")
-    monkeypatch.setattr(pushed, "CHUNK", 3)
+    monkeypatch.setattr(pushed_checks, "CHUNK", 3)
 
     def stored(listed):
         return list(
@@ -194,14 +204,14 @@ def test_a_long_list_checked_by_worker_processes_gets_the_same_rows_as_one_check
             )
         )
 
-    monkeypatch.setattr(pushed, "PARALLEL_ROWS", 10**9)
+    monkeypatch.setattr(pushed_checks, "PARALLEL_ROWS", 10**9)
     here = _upload(team, data, name=name)
-    monkeypatch.setattr(pushed, "PARALLEL_ROWS", 1)
-    monkeypatch.setattr(pushed.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pushed_checks, "PARALLEL_ROWS", 1)
+    monkeypatch.setattr(pushed_checks.os, "cpu_count", lambda: 2)
     forked = _upload(team, data, name=name)
     assert stored(forked) == stored(here)
     assert len(stored(here)) == 8
-    assert [i.text for i in pushed.row_errors(forked)] == [i.text for i in pushed.row_errors(here)]
+    assert [i.text for i in queries.row_errors(forked)] == [i.text for i in queries.row_errors(here)]
     assert (forked.valid_rows, forked.error_rows, forked.matched_by_id) == (5, 3, 1)
 
 
@@ -232,7 +242,7 @@ def test_it_matches_by_document_and_by_phone_and_name_and_routes_each_row(
         _row(clock.now, _number_of(elsewhere), name="冯巩", address="昆山市巴城镇湖滨路3号")
     )  # staying in another town
     result = _upload(team, xlsx(rows))
-    assert result.valid_rows == 6, [i.text for i in pushed.row_errors(result)]
+    assert result.valid_rows == 6, [i.text for i in queries.row_errors(result)]
     assert (result.matched_by_id, result.matched_by_phone) == (2, 1)
     got = {r.row_number: r for r in PushedRow.objects.filter(pushed_list=result).order_by("row_number")}
     assert (got[2].person_id, got[2].match, got[2].division_code, got[2].routed_by) == (
@@ -262,7 +272,7 @@ def test_it_routes_a_matched_person_without_code_or_address_to_their_grid_cell(
 
 def test_it_refuses_a_division_code_outside_the_teams_area(team, id_numbers, clock):
     result = _upload(team, xlsx([_row(clock.now, id_numbers(), division="320585001001001")]))
-    assert [i.text for i in pushed.row_errors(result)] == [
+    assert [i.text for i in queries.row_errors(result)] == [
         "row 2, column 区划代码: This division is not one of your area's."
     ]
 
@@ -329,8 +339,8 @@ def test_a_crash_in_batch_3_of_5_leaves_whole_batches_and_a_rerun_completes_with
     team, make_person, id_numbers, monkeypatch, clock
 ):
     pushed_list = _list_of(clock.now, team, make_person, id_numbers, 25, matched_every=1)
-    pushed.request_commit(actor=team, pushed=pushed_list, batch_size=5, enqueue=False)
-    real = pushed.reassess_many
+    pushed_commit.request_commit(actor=team, pushed=pushed_list, batch_size=5, enqueue=False)
+    real = pushed_commit.reassess_many
     calls = {"n": 0}
 
     def crash_in_third_batch(*args, **kwargs):
@@ -340,9 +350,9 @@ def test_a_crash_in_batch_3_of_5_leaves_whole_batches_and_a_rerun_completes_with
             raise RuntimeError("the worker died")  # …and then the process fails mid-batch
         return result
 
-    monkeypatch.setattr(pushed, "reassess_many", crash_in_third_batch)
+    monkeypatch.setattr(pushed_commit, "reassess_many", crash_in_third_batch)
     with pytest.raises(RuntimeError):
-        pushed.run_commit(list_id=pushed_list.pk, actor=team)
+        pushed_commit.run_commit(list_id=pushed_list.pk, actor=team)
     failed = PushedList.objects.get(pk=pushed_list.pk)
     assert failed.status == ListStatus.FAILED
     assert failed.batches_done == 2 and failed.committed_rows == 10
@@ -354,8 +364,8 @@ def test_a_crash_in_batch_3_of_5_leaves_whole_batches_and_a_rerun_completes_with
     assert Task.objects.filter(source_type="verification").count() == 10
     assert MeasureRecord.objects.filter(rule_id="JS79-13/wuhan").count() == 10
 
-    monkeypatch.setattr(pushed, "reassess_many", real)
-    again = pushed.run_commit(list_id=pushed_list.pk, actor=team)
+    monkeypatch.setattr(pushed_commit, "reassess_many", real)
+    again = pushed_commit.run_commit(list_id=pushed_list.pk, actor=team)
     assert again.status == ListStatus.COMMITTED
     assert (again.batches_done, again.committed_rows) == (5, 25)
     assert VerificationTask.objects.count() == 25
@@ -363,16 +373,16 @@ def test_a_crash_in_batch_3_of_5_leaves_whole_batches_and_a_rerun_completes_with
     assert Task.objects.filter(source_type="verification").count() == 25
     assert MeasureRecord.objects.filter(rule_id="JS79-13/wuhan").count() == 25
     # and a third run finds nothing left to do
-    pushed.run_commit(list_id=pushed_list.pk, actor=team)
+    pushed_commit.run_commit(list_id=pushed_list.pk, actor=team)
     assert VerificationTask.objects.count() == 25
 
 
 def test_a_second_worker_never_commits_a_row_twice(team, make_person, id_numbers, clock):
     pushed_list = _list_of(clock.now, team, make_person, id_numbers, 4)
-    pushed.request_commit(actor=team, pushed=pushed_list, enqueue=False)
+    pushed_commit.request_commit(actor=team, pushed=pushed_list, enqueue=False)
     PushedList.objects.filter(pk=pushed_list.pk).update(status=ListStatus.COMMITTING, heartbeat_at=clock.now)
-    second = pushed.run_commit(list_id=pushed_list.pk, actor=team)
-    if pushed.parallel_commits():
+    second = pushed_commit.run_commit(list_id=pushed_list.pk, actor=team)
+    if pushed_commit.parallel_commits():
         # PostgreSQL: the second worker shares the list, taking only rows nobody holds
         assert second.status == ListStatus.COMMITTED
     else:
@@ -380,7 +390,7 @@ def test_a_second_worker_never_commits_a_row_twice(team, make_person, id_numbers
         assert second.status == ListStatus.COMMITTING and not VerificationTask.objects.exists()
         # …and one whose heartbeat stopped long ago was a crash: the next run takes it over
         PushedList.objects.filter(pk=pushed_list.pk).update(heartbeat_at=clock.now - timedelta(hours=1))
-        assert pushed.run_commit(list_id=pushed_list.pk, actor=team).status == ListStatus.COMMITTED
+        assert pushed_commit.run_commit(list_id=pushed_list.pk, actor=team).status == ListStatus.COMMITTED
     assert VerificationTask.objects.count() == 4
     assert VerificationTask.objects.values("pushed_row").distinct().count() == 4
 
@@ -394,8 +404,8 @@ def test_the_valid_rows_of_a_list_with_errors_commit_only_when_asked(team, id_nu
     assert done.committed_rows == 2
     assert PushedRow.objects.filter(state=RowState.INVALID).count() == 1
     assert VerificationTask.objects.count() == 2
-    with pytest.raises(pushed.Conflict):
-        pushed.request_commit(actor=team, pushed=done, enqueue=False)
+    with pytest.raises(Conflict):
+        pushed_commit.request_commit(actor=team, pushed=done, enqueue=False)
 
 
 def test_the_commit_runs_as_a_background_task_of_the_queue(
@@ -410,7 +420,7 @@ def test_the_commit_runs_as_a_background_task_of_the_queue(
 
     result = _upload(team, xlsx([_row(clock.now, id_numbers()) for _ in range(3)]))
     with django_capture_on_commit_callbacks(execute=True):
-        pushed.request_commit(actor=team, pushed=result)
+        pushed_commit.request_commit(actor=team, pushed=result)
     queued = PushedList.objects.get(pk=result.pk)
     assert queued.status == ListStatus.QUEUED and queued.task_result_id
     job = DBTaskResult.objects.get(pk=queued.task_result_id)
@@ -445,7 +455,7 @@ def test_the_feedback_file_shows_each_rows_result(team, persona, make_person, id
     services.complete_verification(actor=worker, task=first, outcome="found", notes="在家，已告知检测")
     services.complete_verification(actor=worker, task=second, outcome="not_found", notes="查无此人")
     handle = io.BytesIO()
-    n = pushed.write_feedback(actor=team, pushed=result, fileobj=handle, language="zh-hans")
+    n = pushed_feedback.write_feedback(actor=team, pushed=result, fileobj=handle, language="zh-hans")
     assert n == 3
     rows = read_xlsx(handle.getvalue())
     header, body = rows[0], rows[1:]
@@ -469,7 +479,7 @@ def test_progress_counts_checks_by_outcome(team, persona, id_numbers, clock):
     tasks = list(VerificationTask.objects.order_by("pushed_row__row_number"))
     services.complete_verification(actor=worker, task=tasks[0], outcome="left")
     services.complete_verification(actor=worker, task=tasks[1], outcome="wrong_info")
-    progress = pushed.progress(result)
+    progress = queries.progress(result)
     assert progress["open"] == 2 and progress["done"] == 2
     assert progress["outcomes"] == {"found": 0, "left": 1, "not_found": 0, "wrong_info": 1}
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed, services
+from epigrid.declarations import services
 from epigrid.declarations.models import (
     Declaration,
     DeclarationStatus,
@@ -21,6 +21,7 @@ from epigrid.declarations.models import (
     VerificationKind,
     VerificationTask,
 )
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.people.models import Person
 from epigrid.rules.models import DecisionRecord, MeasureRecord, MeasureStatus, PersonRuleState
 from epigrid.rules.services import reassess_many
@@ -246,7 +247,7 @@ def test_it_never_matches_or_changes_a_person_outside_a_pushed_lists_area(
     reassess_many([outside.pk], actor=system)
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now - timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team,
         name="铁路",
         source="transport",
@@ -255,8 +256,8 @@ def test_it_never_matches_or_changes_a_person_outside_a_pushed_lists_area(
     )
     row = PushedRow.objects.get(pushed_list=listed)
     assert row.person_id is None and row.match == MatchKind.NONE and listed.matched_by_id == 0
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     assert _open_rules(outside) == set() and DecisionRecord.objects.filter(person=outside).count() == 1
 
 

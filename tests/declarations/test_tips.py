@@ -11,6 +11,8 @@ from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
 from epigrid.declarations import services
 from epigrid.declarations.models import Channel, Outcome, Tip, TipStatus, VerificationKind, VerificationTask
+from epigrid.declarations.validation import DeclarationError
+from epigrid.lib.errors import Forbidden, NotFound
 from epigrid.rules.models import MeasureRecord
 
 from .conftest import COMMUNITY, GRID, identity
@@ -67,10 +69,10 @@ def test_the_reporter_is_revealed_only_to_tips_reporter_and_audited(world, perso
     assert event.actor == cdc.user and event.fields == ["reporter"] and event.note == "核实线索"
     assert REPORTER_PHONE not in f"{event.note}{event.fields}"
     for role in ("grid_worker", "county_command", "data_team"):
-        with pytest.raises(services.Forbidden):
+        with pytest.raises(Forbidden):
             services.reveal_reporter(actor=Actor(user=persona(role), via="test"), tip=tip)
     taicang_cdc = Actor(user=persona("cdc", prefixes=["320585"]), via="test")
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.reveal_reporter(actor=taicang_cdc, tip=tip)
 
 
@@ -78,7 +80,7 @@ def test_a_tip_found_on_the_ground_confirms_the_arrival(world, persona, id_numbe
     tip = _tip(clock.now, subject_name="赵某")
     task = VerificationTask.objects.get(tip=tip)
     worker = Actor(user=persona("grid_worker", prefixes=[GRID]), via="test")
-    with pytest.raises(services.DeclarationError) as error:
+    with pytest.raises(DeclarationError) as error:
         services.complete_verification(actor=worker, task=task, outcome=Outcome.FOUND)
     assert error.value.field == "id_number"
     found = services.FoundDetails(
@@ -101,12 +103,12 @@ def test_a_tip_naming_a_registered_phone_is_linked_to_that_person(world, make_pe
 
 
 def test_it_refuses_an_incomplete_tip(world):
-    with pytest.raises(services.DeclarationError) as error:
+    with pytest.raises(DeclarationError) as error:
         services.submit_tip(
             actor=Actor(user=None, via="public"), data=services.TipInput(division_code=GRID, address="")
         )
     assert error.value.field == "address"
-    with pytest.raises(services.DeclarationError) as error:
+    with pytest.raises(DeclarationError) as error:
         services.submit_tip(
             actor=Actor(user=None, via="public"),
             data=services.TipInput(division_code="320583", address="某处"),

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed, services
+from epigrid.declarations import services
 from epigrid.declarations.models import (
     Channel,
     Declaration,
@@ -18,6 +18,9 @@ from epigrid.declarations.models import (
     VerificationStatus,
     VerificationTask,
 )
+from epigrid.declarations.services import pushed_commit, pushed_upload, queries
+from epigrid.declarations.validation import DeclarationError
+from epigrid.lib.errors import Conflict, Forbidden, NotFound
 from epigrid.people.models import Person
 from epigrid.rules.models import MeasureRecord, MeasureStatus
 from epigrid.tasks.models import Task, TaskStatus
@@ -36,10 +39,12 @@ def commit(persona):
     team = Actor(user=persona("data_team"), via="test")
 
     def run(rows):
-        listed = pushed.upload(actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows))
-        assert listed.error_rows == 0, [i.text for i in pushed.row_errors(listed)]
-        pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-        pushed.run_commit(list_id=listed.pk, actor=team)
+        listed = pushed_upload.upload(
+            actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows)
+        )
+        assert listed.error_rows == 0, [i.text for i in queries.row_errors(listed)]
+        pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+        pushed_commit.run_commit(list_id=listed.pk, actor=team)
         return list(
             VerificationTask.objects.filter(pushed_row__pushed_list=listed).order_by("pushed_row__row_number")
         )
@@ -81,7 +86,7 @@ def test_found_confirms_the_arrival_of_a_matched_person(worker, commit, make_per
     assert row.excluded_from_facts  # the confirmed declaration carries the arrival now
     assert _open_rules(person.pk) == {"JS79-13/wuhan"}
     assert Task.objects.get(source_type="verification", source_id=str(task.pk)).status == TaskStatus.DONE
-    with pytest.raises(services.Conflict):
+    with pytest.raises(Conflict):
         services.complete_verification(actor=worker, task=task, outcome=Outcome.LEFT)
 
 
@@ -101,7 +106,7 @@ def test_found_registers_a_person_the_list_did_not_match(worker, commit, id_numb
 
 def test_found_without_a_document_asks_the_worker_for_it(worker, commit, clock):
     (task,) = commit([["", "牛犇", "13655553333", "湖北省宜昌市", _arrived(clock.now), "", GRID, "", ""]])
-    with pytest.raises(services.DeclarationError) as error:
+    with pytest.raises(DeclarationError) as error:
         services.complete_verification(actor=worker, task=task, outcome=Outcome.FOUND)
     assert error.value.field == "id_number"
     task.refresh_from_db()
@@ -123,10 +128,10 @@ def test_other_outcomes_decide_whether_the_pushed_arrival_still_counts(
 def test_a_worker_cannot_record_a_check_outside_their_grid(commit, persona, id_numbers, clock):
     (task,) = commit([[id_numbers(), "林", "", "武汉", _arrived(clock.now), "", GRID, "", ""]])
     neighbour = Actor(user=persona("grid_worker", prefixes=[GRID_B]), via="test")
-    with pytest.raises(services.NotFound):
+    with pytest.raises(NotFound):
         services.complete_verification(actor=neighbour, task=task, outcome=Outcome.FOUND)
     command = Actor(user=persona("county_command"), via="test")
-    with pytest.raises(services.Forbidden):  # commands route checks; grid workers and units do them
+    with pytest.raises(Forbidden):  # commands route checks; grid workers and units do them
         services.complete_verification(actor=command, task=task, outcome=Outcome.FOUND)
 
 
@@ -134,7 +139,7 @@ def test_a_command_routes_a_community_check_to_a_grid_cell(commit, persona, id_n
     (task,) = commit([[id_numbers(), "林", "", "武汉", _arrived(clock.now), "", COMMUNITY, "", ""]])
     assert task.assignee == "command"
     command = Actor(user=persona("county_command"), via="test")
-    with pytest.raises(services.DeclarationError):
+    with pytest.raises(DeclarationError):
         services.route_verification(actor=command, task=task, division_code="320583002001001")  # not inside
     services.route_verification(actor=command, task=task, division_code=GRID)
     task.refresh_from_db()

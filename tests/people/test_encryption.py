@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from epigrid.accounts.audit import Actor
+from epigrid.declarations.services import tips
 from epigrid.lib.crypto import DecryptionError, FieldCipher, cipher
 from epigrid.people.models import Person
 from epigrid.people.services import ID_FIELD, PHONE_FIELD
@@ -178,15 +179,15 @@ def _persons(make_person, persona):
 def _pushed_rows(make_person, persona):
     from django.utils import timezone
 
-    from epigrid.declarations import pushed
     from epigrid.declarations.models import PushedRow
+    from epigrid.declarations.services import pushed_checks, pushed_upload
 
     arrived = timezone.localtime(timezone.now()).strftime("%Y-%m-%d %H:%M")
     lines = ["证件号码,姓名,手机号码,来源地,到达时间,地址,区划代码,交通方式,班次车牌"] + [
         f"{number},王芳,1390000000{i},湖北省武汉市,{arrived},,{GRID},火车,G1"
         for i, number in enumerate(["11010519491231002X", "420106199503140025"])
     ]
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=Actor(user=persona("data_team")),
         name="list",
         source="transport",
@@ -195,8 +196,8 @@ def _pushed_rows(make_person, persona):
     )
     rows = PushedRow.objects.filter(pushed_list=listed).order_by("row_number")
     return list(rows.values_list("pk", flat=True)), {
-        "id_number_enc": pushed.ROW_ID_FIELD,
-        "phone_enc": pushed.ROW_PHONE_FIELD,
+        "id_number_enc": pushed_checks.ROW_ID_FIELD,
+        "phone_enc": pushed_checks.ROW_PHONE_FIELD,
     }
 
 
@@ -217,9 +218,9 @@ def _tips(make_person, persona):
         for i in range(2)
     ]
     return [t.pk for t in made], {
-        "subject_phone_enc": services.TIP_PHONE_FIELD,
-        "reporter_name_enc": services.REPORTER_NAME_FIELD,
-        "reporter_phone_enc": services.REPORTER_PHONE_FIELD,
+        "subject_phone_enc": tips.TIP_PHONE_FIELD,
+        "reporter_name_enc": tips.REPORTER_NAME_FIELD,
+        "reporter_phone_enc": tips.REPORTER_PHONE_FIELD,
     }
 
 

@@ -10,9 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed
 from epigrid.declarations.models import VerificationTask
-from epigrid.declarations.services import route_verification
+from epigrid.declarations.services import pushed_commit, pushed_upload, route_verification
 from epigrid.tasks.due import DEFAULT_WITHIN, due_time
 from epigrid.tasks.models import Task, TaskStatus
 from epigrid.tasks.services import TaskSpec, open_task, open_tasks_bulk
@@ -85,13 +84,13 @@ def test_a_pushed_list_committed_after_its_hours_gives_each_check_its_hours_from
     rows = [["", "王芳", "13800138000", "武汉市", arrived, "", "320583001001001", "", ""]]
     # received two days ago, committed now (a commit resumed after its worker was killed)
     received = clock.now - timedelta(days=2)
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows), at=received
     )
     assert listed.received_at == received
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False, due_hours=12)
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False, due_hours=12)
     before = clock.now
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
 
     (check,) = VerificationTask.objects.filter(pushed_row__pushed_list=listed)
     mirror = Task.objects.get(source_type="verification", source_id=str(check.pk))
@@ -104,9 +103,11 @@ def test_a_check_routed_after_its_due_time_gives_the_community_its_day(persona, 
     team = Actor(user=persona("data_team"), via="test")
     arrived = timezone.localtime(clock.now - timedelta(days=3)).strftime("%Y-%m-%d %H:%M")
     rows = [["", "林", "13900139000", "武汉", arrived, "", "320583001001", "", ""]]
-    listed = pushed.upload(actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows))
-    pushed.request_commit(actor=team, pushed=listed, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    listed = pushed_upload.upload(
+        actor=team, name="推送", source="telecom", file_name="l.xlsx", data=xlsx(rows)
+    )
+    pushed_commit.request_commit(actor=team, pushed=listed, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     (check,) = VerificationTask.objects.filter(pushed_row__pushed_list=listed)
     # the community's command let it run past its due time
     past = clock.now - timedelta(hours=1)

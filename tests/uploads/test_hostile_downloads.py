@@ -13,9 +13,9 @@ import pytest
 from django.utils import timezone
 
 from epigrid.accounts.audit import Actor
-from epigrid.declarations import pushed
 from epigrid.declarations import services as declarations
 from epigrid.declarations.models import VerificationTask
+from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.demo.population import IdNumbers
 from epigrid.lib import exports
 from epigrid.testing import services as testing_services
@@ -67,11 +67,11 @@ def hostile_list(persona, world, clock):
     rows.append(["123", '=HYPERLINK("http://evil.example")坏行', "", "武汉", arrived, GRID])  # an error row
     out = io.StringIO()
     csv.writer(out).writerows(rows)
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team, name="=推送", source="transport", file_name="list.csv", data=out.getvalue().encode()
     )
-    pushed.request_commit(actor=team, pushed=listed, skip_invalid=True, enqueue=False)
-    pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, skip_invalid=True, enqueue=False)
+    pushed_commit.run_commit(list_id=listed.pk, actor=team)
     worker = Actor(user=persona("grid_worker", prefixes=[GRID]), via="test")
     tasks = VerificationTask.objects.filter(pushed_row__pushed_list=listed).order_by("pushed_row__row_number")
     for task, note in zip(tasks, NOTES, strict=False):

@@ -165,8 +165,8 @@ def test_it_shows_a_reassessment_cause_and_a_channel_as_words(client_for, person
 def test_it_shows_the_transport_and_the_check_outcomes_of_a_pushed_list_in_words(
     client_for, persona, world, clock
 ):
-    from epigrid.declarations import pushed
     from epigrid.declarations.models import VerificationTask
+    from epigrid.declarations.services import pushed_commit, pushed_upload
     from tests.declarations.lists import xlsx
 
     numbers = IdNumbers()
@@ -178,11 +178,11 @@ def test_it_shows_the_transport_and_the_check_outcomes_of_a_pushed_list_in_words
         for i in range(3)
     ]
     team = Actor(user=None, via="test")
-    listed = pushed.upload(
+    listed = pushed_upload.upload(
         actor=team, name="铁路名单", source="transport", file_name="l.xlsx", data=xlsx(rows), area="320583"
     )
-    pushed.request_commit(actor=team, pushed=listed, skip_invalid=True, due_hours=24, enqueue=False)
-    listed = pushed.run_commit(list_id=listed.pk, actor=team)
+    pushed_commit.request_commit(actor=team, pushed=listed, skip_invalid=True, due_hours=24, enqueue=False)
+    listed = pushed_commit.run_commit(list_id=listed.pk, actor=team)
     worker = persona("grid_worker", prefixes=[GRID])
     tasks = list(VerificationTask.objects.order_by("pushed_row__row_number"))
     for task, outcome in zip(tasks, ("found", "left", "not_found"), strict=True):
