@@ -12,7 +12,7 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor
 from epigrid.healthcode import keys, tokens
 from epigrid.people.services import create_private_link
-from epigrid.regions import risk
+from epigrid.regions.services import risk
 from epigrid.rules import facts as rf
 
 from .conftest import GRID
