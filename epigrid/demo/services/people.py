@@ -198,47 +198,37 @@ class _Population:
     def _roster(self, pid: uuid.UUID, age: int, grid: str) -> None:
         """Work for most adults, a class for children of school age, a care home for a few of
         the old."""
-        rng, plan, today = self.rng, self.plan, self.today
+        rng, plan = self.rng, self.plan
         if 19 <= age <= 60 and self.enterprise_ids and rng.random() < 0.8:
             cum = self.enterprise_cum
             pick = min(len(self.enterprise_ids) - 1, bisect.bisect(cum, rng.random() * cum[-1]))
-            self.roster_rows.append(
-                RosterRow(
-                    id=draw_uuid(rng),
-                    unit=self.enterprise_ids[pick],
-                    person=pid,
-                    role="employee",
-                    division_code=grid,
-                    started_on=today - timedelta(days=rng.randint(30, 3000)),
-                )
-            )
+            self._place(self.enterprise_ids[pick], pid, "employee", grid, days=(30, 3000))
         elif 6 <= age <= 17 and plan.schools:
             school_id, grades = plan.schools[rng.randrange(len(plan.schools))]
             grade = min(12, max(1, age - 5))
             group = grades[grade][rng.randrange(len(grades[grade]))]
-            self.roster_rows.append(
-                RosterRow(
-                    id=draw_uuid(rng),
-                    unit=school_id,
-                    person=pid,
-                    role="student",
-                    group=group,
-                    division_code=grid,
-                    started_on=date(today.year if today.month >= 9 else today.year - 1, 9, 1),
-                )
-            )
+            year = self.today.year if self.today.month >= 9 else self.today.year - 1
+            self._place(school_id, pid, "student", grid, group=group, since=date(year, 9, 1))
         elif age > 70 and plan.elderly_homes and rng.random() < 0.04:
             home = plan.elderly_homes[rng.randrange(len(plan.elderly_homes))]
-            self.roster_rows.append(
-                RosterRow(
-                    id=draw_uuid(rng),
-                    unit=home,
-                    person=pid,
-                    role="resident",
-                    division_code=grid,
-                    started_on=today - timedelta(days=rng.randint(30, 2000)),
-                )
+            self._place(home, pid, "resident", grid, days=(30, 2000))
+
+    def _place(self, unit, pid, role: str, grid: str, *, days=(0, 0), since: date | None = None, group=None):
+        """A roster entry since `since`, or since a day drawn `days` back (after the entry's id,
+        the order the seed's draws keep)."""
+        entry_id = draw_uuid(self.rng)
+        started_on = since or self.today - timedelta(days=self.rng.randint(*days))
+        self.roster_rows.append(
+            RosterRow(
+                id=entry_id,
+                unit=unit,
+                person=pid,
+                role=role,
+                group=group,
+                division_code=grid,
+                started_on=started_on,
             )
+        )
 
     def duplicates(self) -> int:
         """A few records of each kind the dedup page must find: the same document registered

@@ -202,12 +202,3 @@ def _add_schools(
                 )
                 grades[grade].append(group_id)
         plan.schools.append((unit_id, grades))
-
-
-def _uscc(rng: random.Random, taken: set[str]) -> str:
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    while True:
-        body = "91" + CITY_CODE + "".join(rng.choice(alphabet) for _ in range(9))
-        if body not in taken:
-            taken.add(body)
-            return body + uscc_number.calc_check_digit(body)
