@@ -9,6 +9,7 @@ the MOD 11-2 check digit, so every number passes the same validation real number
 import bisect
 import itertools
 import random
+import uuid
 from datetime import date, timedelta
 
 from epigrid.lib.identity import check_digit
@@ -129,6 +130,11 @@ class IdNumbers:
                 self.taken.add(body)
                 return body + check_digit(body)
         raise RuntimeError("sequence space exhausted for one birth date and place")
+
+
+def draw_uuid(rng: random.Random) -> uuid.UUID:
+    """A version-4 UUID from the seeded generator, so a seed gives the same ids every run."""
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
 
 
 def draw_name(rng: random.Random) -> str:

@@ -53,10 +53,6 @@ def name_pinyin(name: str) -> str:
     return "".join(_char_pinyin(ch) for ch in name)
 
 
-def pinyin_initials(text: str) -> str:
-    return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="default")).lower()
-
-
 # Ethnic groups in the names of autonomous areas, as those names write them in English
 # (`延边朝鲜族自治州` → `Yanbian Korean Autonomous Prefecture`). Names written without 族 are
 # the few that the division table writes so (`伊犁哈萨克自治州`).
@@ -157,12 +153,3 @@ def english_division_name(name_zh: str) -> str:
                 return english
             return f"{place_pinyin(stem)} {english}"
     return place_pinyin(name_zh)
-
-
-def english_person_name(name_zh: str) -> str:
-    """Family name first, as on Chinese passports: `张三` → `ZHANG San`."""
-    if not name_zh or not any("\u4e00" <= ch <= "\u9fff" for ch in name_zh):
-        return name_zh
-    syllables = lazy_pinyin(name_zh, style=Style.NORMAL)
-    family, given = syllables[0], "".join(syllables[1:])
-    return f"{family.upper()} {given.capitalize()}".strip()

@@ -27,7 +27,25 @@ def division_choices(
     return choices
 
 
-class PersonForm(forms.Form):
+def _phone_field(label, **kwargs) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=24,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+        **kwargs,
+    )
+
+
+class _DivisionChoices:
+    """A form whose `division_code` offers the divisions of the user's scope."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division_code"].choices = division_choices(user)
+
+
+class PersonForm(_DivisionChoices, forms.Form):
     doc_type = forms.ChoiceField(
         label=_("Document type"), choices=DocumentType.choices, initial=DocumentType.RESIDENT_ID
     )
@@ -47,35 +65,16 @@ class PersonForm(forms.Form):
         help_text=_("Filled from a resident ID number; needed for other documents."),
     )
     nationality = forms.CharField(label=_("Nationality (ISO code)"), max_length=3, initial="CHN")
-    phone = forms.CharField(
-        label=_("Phone"),
-        max_length=24,
-        required=False,
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
+    phone = _phone_field(_("Phone"))
     address = forms.CharField(label=_("Residence address"), max_length=255, required=False)
     division_code = forms.ChoiceField(label=_("Community / grid cell"))
 
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["division_code"].choices = division_choices(user)
 
-
-class PersonEditForm(forms.Form):
+class PersonEditForm(_DivisionChoices, forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64)
-    phone = forms.CharField(
-        label=_("New phone"),
-        max_length=24,
-        required=False,
-        help_text=_("Leave empty to keep the stored number."),
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
-    )
+    phone = _phone_field(_("New phone"), help_text=_("Leave empty to keep the stored number."))
     address = forms.CharField(label=_("Residence address"), max_length=255, required=False)
     division_code = forms.ChoiceField(label=_("Community / grid cell"))
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["division_code"].choices = division_choices(user)
 
 
 class PersonFilter(forms.Form):

@@ -1,4 +1,6 @@
 import uuid
+from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Q
@@ -99,6 +101,34 @@ class Person(models.Model):
     @property
     def is_merged(self) -> bool:
         return self.status == Status.MERGED
+
+
+class PersonRow(NamedTuple):
+    """A Person as `lib.bulk.insert_rows` writes it (the demo's simulation): every column
+    without a database default is here. The identifiers come sealed and indexed for the row
+    (`people.services.encrypted_columns` does the same for one record)."""
+
+    id: uuid.UUID
+    doc_type: str
+    id_number_enc: bytes
+    id_number_bidx: str
+    id_number_masked: str
+    name: str
+    division_code: str
+    registered_at: datetime
+    updated_at: datetime
+    name_pinyin: str = ""
+    sex: str = Sex.UNKNOWN
+    birth_date: date | None = None
+    nationality: str = "CHN"
+    phone_enc: bytes | None = None
+    phone_bidx: str = ""
+    phone_masked: str = ""
+    address: str = ""
+    household_id: uuid.UUID | None = None
+    status: str = Status.ACTIVE
+    merged_into: uuid.UUID | None = None  # the survivor's id
+    source: str = "manual"  # a SOURCE_LABELS key
 
 
 class PersonMerge(models.Model):

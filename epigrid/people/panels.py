@@ -27,8 +27,13 @@ def register_panel(name: str, *, order: int, render: Callable) -> None:
 
 
 def panels_for(request, person) -> list[tuple[str, dict]]:
+    return _rendered(_PANELS, request, person)
+
+
+def _rendered(panels: dict[str, Panel], request, person) -> list[tuple[str, dict]]:
+    """Each panel that has something to show, in order (a panel returns None when it has not)."""
     out = []
-    for panel in sorted(_PANELS.values(), key=lambda p: (p.order, p.name)):
+    for panel in sorted(panels.values(), key=lambda p: (p.order, p.name)):
         rendered = panel.render(request, person)
         if rendered is not None:
             out.append(rendered)
@@ -45,9 +50,4 @@ def register_self_panel(name: str, *, order: int, render: Callable) -> None:
 
 
 def self_panels_for(request, person) -> list[tuple[str, dict]]:
-    out = []
-    for panel in sorted(_SELF_PANELS.values(), key=lambda p: (p.order, p.name)):
-        rendered = panel.render(request, person)
-        if rendered is not None:
-            out.append(rendered)
-    return out
+    return _rendered(_SELF_PANELS, request, person)

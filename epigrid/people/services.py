@@ -343,13 +343,6 @@ def search(user, q: str, queryset: QuerySet | None = None, *, listing: bool = Fa
     return base.filter(_range_startswith("name", text))
 
 
-def find_by_document(number: str) -> Person | None:
-    """Unscoped match for imports run by the system (pushed lists, results)."""
-    return Person.objects.filter(
-        id_number_bidx=document_index(identity.compact(number)), status=Status.ACTIVE
-    ).first()
-
-
 # --- duplicates and merge ------------------------------------------------------------------
 
 SAME_ID = "same_id"

@@ -66,10 +66,6 @@ class Division(models.Model):
     def __str__(self) -> str:
         return self.name_zh
 
-    @property
-    def is_current(self) -> bool:
-        return self.valid_to is None
-
     def name_for(self, language: str) -> str:
         return self.name_zh if (language or "zh").startswith("zh") else (self.name_en or self.name_zh)
 

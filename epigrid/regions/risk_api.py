@@ -16,8 +16,9 @@ from pydantic import Field
 from epigrid.accounts.apiauth import public_operation, requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
-from epigrid.regions import risk, risk_scope
+from epigrid.regions import risk_scope
 from epigrid.regions.models import RiskArea, RiskAreaStatus, RiskLevel
+from epigrid.regions.services import queries, risk, risk_import
 
 router = Router(tags=["risk areas"])
 PUBLIC_RATE = [AnonRateThrottle("120/m")]
@@ -82,7 +83,7 @@ class ImportOut(Schema):
 
 
 def _out(rows: list[RiskArea]) -> list[dict]:
-    names = risk.area_names(rows)
+    names = queries.area_names(rows)
     return [
         {
             "id": r.pk,
@@ -112,7 +113,7 @@ def _out(rows: list[RiskArea]) -> list[dict]:
 def list_risk_areas(request, on: date | None = None, level: str = Query("", max_length=16)):
     """The published list is public information (R10.5): no sign-in needed."""
     day = on or timezone.localdate()
-    rows = risk.in_force_on(day).order_by("level", "area")
+    rows = queries.in_force_on(day).order_by("level", "area")
     if level:
         rows = rows.filter(level=level)
     return _out(list(rows[:5000]))
@@ -123,7 +124,7 @@ def list_risk_areas(request, on: date | None = None, level: str = Query("", max_
 )
 @requires(Perm.RISK_EDIT)
 def list_drafts(request):
-    return _out(risk.drafts(request.auth))
+    return _out(queries.drafts(request.auth))
 
 
 @router.get(
@@ -131,7 +132,7 @@ def list_drafts(request):
 )
 @requires(Perm.RISK_EDIT)
 def area_history(request, area: str):
-    rows = risk.history_of(area[:15], request.auth)
+    rows = queries.history_of(area[:15], request.auth)
     if not rows:
         raise Http404
     return _out(rows)
@@ -175,10 +176,14 @@ def discard_draft(request, row_id: UUID):
 )
 @requires(Perm.RISK_EDIT)
 def import_file(request, file: UploadedFile = File(...), commit: bool = False):  # noqa: B008 - ninja's idiom
-    parsed = risk.parse_import(file.name or "", file.read(risk.MAX_IMPORT_BYTES + 1), user=request.auth)
+    parsed = risk_import.parse_import(
+        file.name or "", file.read(risk_import.MAX_IMPORT_BYTES + 1), user=request.auth
+    )
     created = []
     if commit and parsed.ok:
-        created = [r.pk for r in risk.commit_import(actor=Actor.from_api(request), rows=parsed.payload())]
+        created = [
+            r.pk for r in risk_import.commit_import(actor=Actor.from_api(request), rows=parsed.payload())
+        ]
     return {
         "ok": parsed.ok,
         "committed": bool(commit and parsed.ok),

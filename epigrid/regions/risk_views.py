@@ -22,8 +22,9 @@ from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import scope_of
 from epigrid.declarations import places
 from epigrid.lib.errors import DomainError
-from epigrid.regions import risk, risk_scope
+from epigrid.regions import risk_scope
 from epigrid.regions.models import Division, Level, RiskArea, RiskAreaStatus, RiskLevel
+from epigrid.regions.services import queries, risk, risk_import
 
 IMPORT_SALT = "epigrid.regions.risk-import"
 IMPORT_MAX_AGE = 3600
@@ -116,7 +117,7 @@ def _apply_error(form: forms.Form, exc: DomainError) -> None:
 
 
 def _label(rows, language: str) -> list:
-    names = risk.area_names(rows)
+    names = queries.area_names(rows)
     for row in rows:
         name = names[row.area]
         row.display_name = name.for_language(language)
@@ -131,7 +132,7 @@ def _label(rows, language: str) -> list:
 def _level_groups(rows, language: str) -> list[dict]:
     _label(rows, language)
     groups = []
-    for level in risk.LEVEL_ORDER:
+    for level in queries.LEVEL_ORDER:
         members = [r for r in rows if r.level == level]
         if not members:
             continue
@@ -172,9 +173,9 @@ def public_list(request):
     language = translation.get_language() or "zh-hans"
     now = timezone.now()
     today = timezone.localdate(now)
-    current = list(risk.in_force_on(today).order_by("level", "area"))
-    upcoming = list(risk.upcoming_on(today).order_by("starts_on", "area"))
-    changes = risk.recent_changes(now - timedelta(days=14), now)
+    current = list(queries.in_force_on(today).order_by("level", "area"))
+    upcoming = list(queries.upcoming_on(today).order_by("starts_on", "area"))
+    changes = queries.recent_changes(now - timedelta(days=14), now)
     _label(upcoming + [c.row for c in changes], language)
     return render(
         request,
@@ -207,8 +208,8 @@ def _reachable_row(request, row_id, statuses=None) -> RiskArea:
 @scoped(Perm.RISK_EDIT)
 def manage(request):
     language = request.LANGUAGE_CODE
-    drafts = _label(risk.drafts(request.user), language)
-    published = _label(risk.published_rows(), language)
+    drafts = _label(queries.drafts(request.user), language)
+    published = _label(queries.published_rows(), language)
     # the published list is public; only listings of one's own jurisdiction are changed here
     listed = RiskArea.objects.filter(status=RiskAreaStatus.PUBLISHED)
     mine = set(risk_scope.reachable(request.user, listed).values_list("pk", flat=True))
@@ -285,7 +286,7 @@ def discard(request, row_id):
 
 @scoped(Perm.RISK_EDIT)
 def history(request, area):
-    rows = risk.history_of(area, request.user)
+    rows = queries.history_of(area, request.user)
     if not rows:
         raise Http404
     _label(rows, request.LANGUAGE_CODE)
@@ -296,7 +297,7 @@ def history(request, area):
 def import_file(request):
     """Two phases: upload → every row checked, errors by row and column, what each row would do;
     confirm → the drafts are created in one transaction."""
-    context: dict = {"max_rows": risk.MAX_IMPORT_ROWS}
+    context: dict = {"max_rows": risk_import.MAX_IMPORT_ROWS}
     if request.method == "POST" and request.POST.get("confirm"):
         try:
             rows = signing.loads(request.POST.get("payload", ""), salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE)
@@ -304,7 +305,7 @@ def import_file(request):
             messages.error(request, _("The checked import expired; upload the file again."))
             return redirect("regions:risk_import")
         try:
-            created = risk.commit_import(actor=Actor.from_request(request), rows=rows)
+            created = risk_import.commit_import(actor=Actor.from_request(request), rows=rows)
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("regions:risk_import")
@@ -316,8 +317,8 @@ def import_file(request):
             context["error"] = _("Choose a CSV or XLSX file.")
         else:
             try:
-                parsed = risk.parse_import(
-                    upload.name, upload.read(risk.MAX_IMPORT_BYTES + 1), user=request.user
+                parsed = risk_import.parse_import(
+                    upload.name, upload.read(risk_import.MAX_IMPORT_BYTES + 1), user=request.user
                 )
             except DomainError as exc:
                 context["error"] = exc.message

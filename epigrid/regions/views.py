@@ -5,7 +5,7 @@ from epigrid.accounts.access import scoped
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import scope_of
 from epigrid.regions.models import Division
-from epigrid.regions.services import path_of
+from epigrid.regions.services.queries import path_of
 
 
 @scoped(Perm.REGIONS_VIEW)

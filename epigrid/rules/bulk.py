@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from epigrid.accounts.audit import Actor, record
 from epigrid.lib.errors import Conflict, DomainError
-from epigrid.regions import risk as risk_areas
+from epigrid.regions import services as risk_areas
 from epigrid.rules import jobs, services
 from epigrid.rules.models import BulkRun, BulkRunShard, JobLock, PersonRuleState
 from epigrid.rules.packs import PackError, PackLibrary, _StrictLoader, default_library, parse_pack

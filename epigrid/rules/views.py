@@ -14,7 +14,7 @@ from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import scope_of, visible_to
 from epigrid.lib.errors import DomainError
-from epigrid.regions import risk as risk_areas
+from epigrid.regions import services as risk_areas
 from epigrid.regions.models import Division, RiskArea
 from epigrid.rules import bulk
 from epigrid.rules import jobs as rule_jobs

@@ -1,4 +1,6 @@
 import uuid
+from datetime import datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Q
@@ -88,3 +90,26 @@ class Task(models.Model):
 
     def detail(self, language: str) -> str:
         return self.detail_zh if (language or "zh").startswith("zh") else self.detail_en
+
+
+class TaskRow(NamedTuple):
+    """A Task as `lib.bulk.insert_rows` writes it (`services.open_tasks_bulk`): every column
+    without a database default is here, so a bulk-opened task reads like one opened singly."""
+
+    id: uuid.UUID
+    kind: str
+    title_zh: str
+    title_en: str
+    division_code: str
+    assignee: str
+    created_at: datetime
+    detail_zh: str = ""
+    detail_en: str = ""
+    person: uuid.UUID | None = None  # the person's id
+    unit_id: uuid.UUID | None = None
+    due_at: datetime | None = None
+    status: str = TaskStatus.OPEN
+    source_type: str = ""
+    source_id: str = ""
+    outcome: str = ""
+    notes: str = ""

@@ -16,7 +16,7 @@ from epigrid.accounts.scoping import prefix_q, scope_of, visible_to
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.tasks.due import due_time
-from epigrid.tasks.models import Assignee, Task, TaskStatus
+from epigrid.tasks.models import Assignee, Task, TaskRow, TaskStatus
 
 # How a task ended, as the person who did it reports it.
 OUTCOMES = {
@@ -99,48 +99,26 @@ def open_tasks_bulk(*, actor: Actor, specs: list[TaskSpec], at: datetime | None 
     """Many tasks in one statement (imports); callers dedupe by source beforehand."""
     now = at or timezone.now()
     rows = [
-        (
-            uuid.uuid4(),
-            s.kind,
-            s.title_zh[:200],
-            s.title_en[:200],
-            s.detail_zh,
-            s.detail_en,
-            s.person_id,
-            s.division_code,
-            s.unit_id,
-            s.assignee,
-            due_time(s.due_at, now, s.within),
-            TaskStatus.OPEN,
-            s.source_type,
-            str(s.source_id),
-            "",
-            "",
-            now,
+        TaskRow(
+            id=uuid.uuid4(),
+            kind=s.kind,
+            title_zh=s.title_zh[:200],
+            title_en=s.title_en[:200],
+            detail_zh=s.detail_zh,
+            detail_en=s.detail_en,
+            person=s.person_id,
+            division_code=s.division_code,
+            unit_id=s.unit_id,
+            assignee=s.assignee,
+            due_at=due_time(s.due_at, now, s.within),
+            source_type=s.source_type,
+            source_id=str(s.source_id),
+            created_at=now,
         )
         for s in specs
     ]
-    fields = [
-        "id",
-        "kind",
-        "title_zh",
-        "title_en",
-        "detail_zh",
-        "detail_en",
-        "person",
-        "division_code",
-        "unit_id",
-        "assignee",
-        "due_at",
-        "status",
-        "source_type",
-        "source_id",
-        "outcome",
-        "notes",
-        "created_at",
-    ]
     with transaction.atomic():
-        count = insert_rows(Task, fields, rows)
+        count = insert_rows(Task, rows)
         record(actor, "import", object_type="task", note=f"{count} tasks")
     return count
 

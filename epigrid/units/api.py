@@ -2,6 +2,7 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -163,7 +164,7 @@ def add_roster(request, unit_id: UUID, payload: RosterIn):
             .first()
         )
         if group is None:
-            raise services.UnitError("group_unknown", "No such class or team in this unit.", "group_id")
+            raise services.UnitError("group_unknown", _("No such class or team in this unit."), "group_id")
     entry = services.add_to_roster(
         actor=Actor.from_api(request),
         unit=unit,

@@ -1,5 +1,6 @@
 import uuid
-from datetime import date
+from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import Q
@@ -132,19 +133,47 @@ class RosterEntry(models.Model):
         return f"{self.person_id} @ {self.unit_id}"
 
     @classmethod
-    def on_person_merge(cls, *, survivor, merged) -> int:
-        """Move current entries unless the survivor already holds the same place; then the
-        merged record's entry is ended instead, so the roster keeps one line per person."""
-        today = date.today()
-        held = set(cls.objects.filter(person=survivor, ended_on__isnull=True).values_list("unit_id", "role"))
-        moved = 0
-        for entry in cls.objects.filter(person=merged):
-            if entry.ended_on is None and (entry.unit_id, entry.role) in held:
-                entry.ended_on = today
-                entry.person = survivor
-                entry.save(update_fields=["ended_on", "person"])
-            else:
-                entry.person = survivor
-                entry.save(update_fields=["person"])
-            moved += 1
-        return moved
+    def on_person_merge(cls, *, survivor, merged, at=None) -> int:
+        """People merge: the roster moves to the survivor (`units.services.merge_roster`)."""
+        from epigrid.units.services import merge_roster  # the services import this module
+
+        return merge_roster(survivor=survivor, merged=merged, at=at)
+
+
+# Rows as `lib.bulk.insert_rows` writes them (the demo's simulation): every column without a
+# database default is in each, and the auto_now times are given, since a bulk insert skips them.
+
+
+class UnitRow(NamedTuple):
+    id: uuid.UUID
+    kind: str
+    name: str
+    division_code: str
+    created_at: datetime
+    updated_at: datetime
+    address: str = ""
+    uscc: str = ""
+    contact_name: str = ""
+    contact_phone_enc: bytes | None = None
+    contact_phone_masked: str = ""
+    staff_count: int = 0
+    active: bool = True
+
+
+class UnitGroupRow(NamedTuple):
+    id: uuid.UUID
+    unit: uuid.UUID  # the unit's id
+    kind: str
+    name: str
+    grade: int | None = None
+
+
+class RosterRow(NamedTuple):
+    id: uuid.UUID
+    unit: uuid.UUID  # the unit's id
+    person: uuid.UUID  # the person's id
+    role: str
+    division_code: str
+    started_on: date
+    group: uuid.UUID | None = None  # the group's id
+    ended_on: date | None = None

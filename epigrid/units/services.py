@@ -2,18 +2,18 @@
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import uscc as uscc_number
 
 from epigrid.accounts.audit import Actor, record
-from epigrid.accounts.models import ScopeGrant, User
-from epigrid.accounts.roles import Role
 from epigrid.accounts.scoping import division_in_scope
 from epigrid.lib import identity
+from epigrid.lib.chinatime import local_date
 from epigrid.lib.crypto import cipher
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.units.models import USCC_REQUIRED, RosterEntry, RosterRole, Unit, UnitGroup, UnitKind
@@ -110,35 +110,6 @@ def create_unit(*, actor: Actor, data: UnitInput) -> Unit:
     return unit
 
 
-def update_unit(*, actor: Actor, unit: Unit, data: UnitInput) -> Unit:
-    columns = unit_columns(data, row=unit.pk)
-    if data.division_code != unit.division_code:
-        _check_division(actor, data.division_code)
-    with transaction.atomic():
-        unit = Unit.objects.select_for_update().get(pk=unit.pk)
-        changed = []
-        for key, value in columns.items():
-            if key.startswith("contact_phone") and not data.contact_phone:
-                continue  # an empty phone field in an edit form keeps the stored number
-            if getattr(unit, key) != value:
-                setattr(unit, key, value)
-                changed.append(key.replace("_enc", ""))
-        changed = [c for c in changed if not c.endswith("_masked")]
-        if changed:
-            unit.save()
-            if "division_code" in changed:
-                RosterEntry.objects.filter(unit=unit).update(division_code=unit.division_code)
-            record(
-                actor,
-                "update",
-                object_type="unit",
-                object_id=unit.pk,
-                division_code=unit.division_code,
-                fields=changed,
-            )
-    return unit
-
-
 def add_group(*, actor: Actor, unit: Unit, kind: str, name: str, grade: int | None = None) -> UnitGroup:
     name = (name or "").strip()
     if not name:
@@ -219,19 +190,22 @@ def end_roster_entry(*, actor: Actor, entry: RosterEntry, ended_on: date | None 
     return entry
 
 
-def assign_manager(*, actor: Actor, unit: Unit, user: User) -> ScopeGrant:
-    """A unit manager's scope is their units: they see those units and the people on them."""
-    if user.role != Role.UNIT_MANAGER:
-        raise UnitError("role_invalid", _("Only unit managers are assigned to units."), "user")
-    with transaction.atomic():
-        grant, created = ScopeGrant.objects.get_or_create(user=user, unit_id=unit.pk, division_prefix="")
-        if created:
-            record(
-                actor,
-                "create",
-                object_type="scope_grant",
-                object_id=grant.pk,
-                division_code=unit.division_code,
-                fields=["user", "unit"],
-            )
-    return grant
+def merge_roster(*, survivor, merged, at: datetime | None = None) -> int:
+    """A people merge (`RosterEntry.on_person_merge`): current entries move to the survivor
+    unless the survivor already holds the same place; then the merged record's entry is ended
+    on the merge's China calendar day instead, so the roster keeps one line per person."""
+    ended_on = local_date(at or timezone.now())
+    held = set(
+        RosterEntry.objects.filter(person=survivor, ended_on__isnull=True).values_list("unit_id", "role")
+    )
+    moved = 0
+    for entry in RosterEntry.objects.filter(person=merged):
+        if entry.ended_on is None and (entry.unit_id, entry.role) in held:
+            entry.ended_on = ended_on
+            entry.person = survivor
+            entry.save(update_fields=["ended_on", "person"])
+        else:
+            entry.person = survivor
+            entry.save(update_fields=["person"])
+        moved += 1
+    return moved

@@ -11,7 +11,7 @@ import pytest
 from epigrid.accounts.audit import Actor
 from epigrid.healthcode import keys, tokens
 from epigrid.people.services import create_private_link
-from epigrid.regions import risk
+from epigrid.regions.services import risk
 from epigrid.rules import facts as rf
 
 from .conftest import GRID

@@ -7,8 +7,8 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from epigrid.regions import risk
 from epigrid.regions.models import RiskArea
+from epigrid.regions.services import risk
 from epigrid.rules import facts as rf
 from epigrid.rules.registry import register_facts_source, unregister_facts_source
 

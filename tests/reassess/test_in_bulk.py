@@ -10,8 +10,8 @@ from django.db import transaction
 
 from epigrid.accounts.audit import Actor
 from epigrid.lib.errors import Conflict
-from epigrid.regions import risk
 from epigrid.regions.models import RiskArea
+from epigrid.regions.services import risk
 from epigrid.rules import bulk, services
 from epigrid.rules.models import BulkRun, DecisionRecord, MeasureRecord, PersonRuleState
 

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from epigrid.people.services import create_private_link
-from epigrid.regions import risk
+from epigrid.regions.services import risk
 from epigrid.rules import services
 
 from .conftest import AT, t

@@ -58,7 +58,7 @@ def test_it_writes_nothing_when_the_decision_did_not_change(book, listing, make_
 def test_it_closes_measures_and_cancels_their_tasks_when_no_longer_asked(
     book, listing, make_person, cell, system
 ):
-    from epigrid.regions import risk
+    from epigrid.regions.services import risk
 
     key = listing("420000", "key", date(2020, 1, 23))
     person = book.arrival(make_person(cell.code), at=t(6, 15), origin="420102")

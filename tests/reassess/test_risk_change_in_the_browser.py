@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from epigrid.accounts.audit import Actor
-from epigrid.regions import risk
+from epigrid.regions.services import risk
 from epigrid.rules import services
 from epigrid.rules.models import BulkRun, PersonRuleState
 from epigrid.rules.registry import register_facts_source, unregister_facts_source

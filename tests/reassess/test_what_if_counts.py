@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from epigrid.regions import risk
+from epigrid.regions.services import risk
 from epigrid.rules import services
 from epigrid.rules.models import BulkRun
 

@@ -6,7 +6,7 @@ from epigrid.lib.names import english_division_name
 from epigrid.regions.english import OFFICIAL, english_name
 from epigrid.regions.gbt2260 import read_table
 from epigrid.regions.models import Division, Level
-from epigrid.regions.services import ancestors
+from epigrid.regions.services.queries import ancestors
 
 
 def test_the_table_covers_the_country_to_county_level():

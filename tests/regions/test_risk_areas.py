@@ -8,8 +8,8 @@ from django.core.cache import cache
 
 from epigrid.accounts.models import AuditEvent
 from epigrid.lib.errors import Conflict, DomainError
-from epigrid.regions import risk
 from epigrid.regions.models import RiskArea
+from epigrid.regions.services import queries, risk
 
 
 def listing(area, level="high", starts_on=date(2020, 6, 13), ends_on=None, notice="notice", name=""):
@@ -43,7 +43,7 @@ def test_a_change_is_a_draft_that_supersedes_on_publication_and_history_is_kept(
     applied = publish(system, change)
 
     assert [r.pk for r in applied.superseded] == [first.pk]
-    history = risk.history_of("110106")
+    history = queries.history_of("110106")
     assert [(r.pk, r.status) for r in history] == [(first.pk, "superseded"), (change.pk, "published")]
     notes = list(
         AuditEvent.objects.filter(object_type="risk_area").order_by("id").values_list("note", flat=True)
@@ -85,7 +85,7 @@ def test_withdrawing_a_listing_and_discarding_a_draft(world, system):
     publish(system, withdraw=[RiskArea.objects.get(pk=listed.pk)])
     assert RiskArea.objects.get(pk=listed.pk).status == "withdrawn"
     assert RiskArea.objects.get(pk=spare.pk).status == "withdrawn"
-    assert not risk.in_force_on(date(2020, 6, 20)).exists()
+    assert not queries.in_force_on(date(2020, 6, 20)).exists()
     with pytest.raises(Conflict):
         publish(system, withdraw=[RiskArea.objects.get(pk=listed.pk)])
 

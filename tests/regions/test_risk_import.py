@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
 from epigrid.accounts.models import AuditEvent
-from epigrid.regions import risk
 from epigrid.regions.models import RiskArea
+from epigrid.regions.services import risk, risk_import
 
 
 def csv_file(text: str, name="list.csv") -> SimpleUploadedFile:
@@ -41,7 +41,7 @@ ZZ,high,2020-06-13,,notice I
 
 
 def test_it_reports_every_problem_by_row_and_column_and_writes_nothing(world):
-    parsed = risk.parse_import("list.csv", BAD.encode())
+    parsed = risk_import.parse_import("list.csv", BAD.encode())
     issues = {(i.row, i.column) for i in parsed.issues}
     assert issues == {
         (3, "area"),  # not in GB/T 2260
@@ -59,7 +59,7 @@ def test_it_reports_every_problem_by_row_and_column_and_writes_nothing(world):
 
 
 def test_missing_and_unknown_columns_are_reported_on_the_header_row(world):
-    parsed = risk.parse_import("list.csv", b"area,level,from_when,notice\n420100,high,2020-06-13,x\n")
+    parsed = risk_import.parse_import("list.csv", b"area,level,from_when,notice\n420100,high,2020-06-13,x\n")
     assert {(i.row, i.column) for i in parsed.issues} == {(1, "from_when"), (1, "starts_on")}
 
 
@@ -73,7 +73,7 @@ def test_chinese_headers_and_levels_from_a_workbook_are_understood(world, system
             ["320583102099", "示范社区", "中风险", "2020-06-13", "", "昆山市通告"],
         ]
     )
-    parsed = risk.parse_import("名单.xlsx", content)
+    parsed = risk_import.parse_import("名单.xlsx", content)
     assert parsed.ok, parsed.issues
     assert [(r.area, r.level) for r in parsed.rows] == [
         ("420100", "high"),
@@ -83,7 +83,7 @@ def test_chinese_headers_and_levels_from_a_workbook_are_understood(world, system
     ]
     assert parsed.counts() == {"new": 4, "change": 0, "unchanged": 0}
 
-    created = risk.commit_import(actor=system, rows=parsed.payload())
+    created = risk_import.commit_import(actor=system, rows=parsed.payload())
 
     assert len(created) == 4 and {r.status for r in created} == {"draft"}
     assert RiskArea.objects.get(area="110106").starts_on == date(2020, 6, 13)
@@ -92,13 +92,13 @@ def test_chinese_headers_and_levels_from_a_workbook_are_understood(world, system
 
 
 def test_a_second_import_says_which_rows_change_published_listings(world, system):
-    first = risk.parse_import(
+    first = risk_import.parse_import(
         "a.csv", b"area,level,starts_on,notice\n420100,high,2020-06-13,n1\n110106,medium,2020-06-13,n1\n"
     )
-    drafts = risk.commit_import(actor=system, rows=first.payload())
+    drafts = risk_import.commit_import(actor=system, rows=first.payload())
     risk.apply_change(actor=system, publish=[d.pk for d in drafts], withdraw=[])
 
-    second = risk.parse_import(
+    second = risk_import.parse_import(
         "b.csv",
         b"area,level,starts_on,ends_on,notice\n420100,high,2020-06-13,,n1\n110106,medium,2020-06-13,2020-06-30,n2\n"
         b"110105,medium,2020-06-20,,n2\n",
@@ -109,7 +109,7 @@ def test_a_second_import_says_which_rows_change_published_listings(world, system
         "110106": "change",
         "110105": "new",
     }
-    created = risk.commit_import(actor=system, rows=second.payload())
+    created = risk_import.commit_import(actor=system, rows=second.payload())
     change = next(r for r in created if r.area == "110106")
     assert change.supersedes.area == "110106" and change.supersedes.status == "published"
     assert len(created) == 2

@@ -11,8 +11,8 @@ import pytest
 
 from epigrid.accounts.audit import Actor
 from epigrid.lib.errors import DomainError, Forbidden, NotFound
-from epigrid.regions import risk
 from epigrid.regions.models import RiskArea
+from epigrid.regions.services import risk, risk_import
 from epigrid.rules import bulk
 
 KUNSHAN_AREA = "320583001001"  # a community of Kunshan
@@ -255,6 +255,6 @@ def test_an_import_flags_rows_outside_the_jurisdiction_by_row_and_column(world, 
         f"{KUNSHAN_AREA},中风险,2020-06-13,昆山通告\n"
         f"{WUHAN},高风险,2020-06-13,武汉通告\n"
     ).encode()
-    parsed = risk.parse_import("l.csv", content, user=people["kunshan_cdc"])
+    parsed = risk_import.parse_import("l.csv", content, user=people["kunshan_cdc"])
     assert [(i.row, i.column) for i in parsed.issues] == [(3, "地区代码")]
-    assert risk.parse_import("l.csv", content, user=people["province"]).ok
+    assert risk_import.parse_import("l.csv", content, user=people["province"]).ok

@@ -128,3 +128,30 @@ def test_units_api_lists_and_creates(world, persona, client_for):
     )
     assert group.status_code == 201
     assert [u["name"] for u in client.get("/api/v1/units", {"kind": "school"}).json()["items"]] == ["API学校"]
+
+
+def test_a_merge_ends_a_doubled_place_on_the_merge_s_china_day(make_person, system):
+    from datetime import UTC, date, datetime
+
+    unit = services.create_unit(
+        actor=system, data=services.UnitInput(kind="school", name="二中", division_code=GRID)
+    )
+    survivor, merged = make_person(GRID), make_person(GRID)
+    kept = services.add_to_roster(
+        actor=system, unit=unit, person=survivor, role="teacher", started_on=date(2026, 1, 5)
+    )
+    doubled = services.add_to_roster(
+        actor=system, unit=unit, person=merged, role="teacher", started_on=date(2026, 1, 5)
+    )
+    other = services.add_to_roster(
+        actor=system, unit=unit, person=merged, role="staff", started_on=date(2026, 1, 5)
+    )
+    # 17:30 UTC is already the next day in China
+    assert (
+        services.merge_roster(survivor=survivor, merged=merged, at=datetime(2026, 3, 1, 17, 30, tzinfo=UTC))
+        == 2
+    )
+    rows = {r.pk: r for r in RosterEntry.objects.filter(person=survivor)}
+    assert set(rows) == {kept.pk, doubled.pk, other.pk}
+    assert rows[doubled.pk].ended_on == date(2026, 3, 2)
+    assert rows[kept.pk].ended_on is None and rows[other.pk].ended_on is None
