@@ -23,11 +23,12 @@ import functools
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 
 from epigrid.lib.chinatime import CHINA_TZ, local_date, start_of_day  # noqa: F401 (the engine's names)
+from epigrid.lib.errors import DomainError
 
 TEST_KINDS = frozenset({"nucleic_acid", "serology_igm", "serology_igg", "rapid_antigen"})
 TEST_RESULTS = frozenset({"negative", "positive", "pending"})
@@ -520,14 +521,51 @@ def _decoders(cls) -> dict[str, Callable]:
     return {f.name: _decoder_for(hints[f.name]) for f in fields(cls)}
 
 
+# -- merging what the producers contribute ---------------------------------------------------
+
+# Fields several producers may each add to (a declaration's arrival and a pushed list's): the
+# contributions are concatenated. Any other field has one owner, so two producers can never
+# silently disagree about, say, the case status.
+TUPLE_FIELDS = frozenset({"arrivals", "travel", "tests", "quarantines"})
+
+
+class FactsConflict(DomainError):
+    """Two producers set the same one-owner field of one person's facts: a programming error of
+    the producers (they must agree who owns what), never the person's."""
+
+    def __init__(self, name: str, first: str, second: str):
+        super().__init__("facts_conflict", f"facts field {name!r} set by both {first!r} and {second!r}", name)
+
+
+def merge(parts: Iterable[tuple[str, Mapping[str, object]]]) -> dict[str, object]:
+    """One person's Facts fields from what each producer contributes, `(producer, fields)` in
+    order: tuple fields (`TUPLE_FIELDS`) concatenated in that order, `extra` mappings merged
+    (the later producer's key wins), any other field from one producer only (`FactsConflict`).
+    Only the fields someone contributed appear (`extra` too), so the result can be checked for
+    "nothing at all" and given to `Facts(**base, **merged)`."""
+    merged: dict[str, object] = {}
+    owners: dict[str, str] = {}
+    for producer, contributed in parts:
+        for name, value in contributed.items():
+            if name in TUPLE_FIELDS:
+                merged[name] = (*merged.get(name, ()), *value)
+            elif name == "extra":
+                merged["extra"] = {**merged.get("extra", {}), **value}
+            elif name in merged:
+                raise FactsConflict(name, owners[name], producer)
+            else:
+                merged[name] = value
+                owners[name] = producer
+    return merged
+
+
 # -- assembling facts from the producers ------------------------------------------------------
 
-# A producer app (declarations, testing, cases, quarantine, ...) registers a contributor: a
-# function (subject, at) -> mapping of Facts field names to values. `assemble` calls them all,
-# so the rules layer never imports a producer (DESIGN.md, "Layers").
+# A producer registers a contributor: a function (subject, at) -> mapping of Facts field names
+# to values, and `assemble` merges them all. The reassessment loop does the same per batch
+# through `rules.registry.facts_sources`; both merge with `merge`.
 Contributor = Callable[[object, datetime], Mapping[str, object]]
 _CONTRIBUTORS: dict[str, Contributor] = {}
-_TUPLE_FIELDS = frozenset({"arrivals", "travel", "tests", "quarantines"})
 
 
 def register_contributor(name: str, contributor: Contributor) -> None:
@@ -540,24 +578,8 @@ def unregister_contributor(name: str) -> None:
 
 
 def assemble(subject: object, at: datetime, base: Mapping[str, object] | None = None) -> Facts:
-    """Build the facts for `subject` at `at` from every registered contributor.
-
-    Tuple fields (arrivals, travel, tests, quarantines) are concatenated; `extra` mappings are
-    merged; any other field may come from one contributor only, so two producers can never
-    silently disagree about, say, the case status.
-    """
-    merged: dict[str, object] = dict(base or {})
-    owners: dict[str, str] = {k: "base" for k in merged}
-    extra: dict[str, Scalar] = dict(merged.pop("extra", {}) or {})
-    for name in sorted(_CONTRIBUTORS):
-        for key, value in _CONTRIBUTORS[name](subject, at).items():
-            if key in _TUPLE_FIELDS:
-                merged[key] = tuple(merged.get(key, ())) + tuple(value)
-            elif key == "extra":
-                extra.update(value)
-            elif key in merged:
-                raise ValueError(f"facts field {key!r} set by both {owners[key]!r} and {name!r}")
-            else:
-                merged[key] = value
-                owners[key] = name
-    return Facts(**merged, extra=extra)
+    """Build the facts for `subject` at `at` from `base` and every registered contributor, merged
+    by `merge` (`base` counts as the first producer)."""
+    parts = [("base", base or {})]
+    parts += [(name, _CONTRIBUTORS[name](subject, at)) for name in sorted(_CONTRIBUTORS)]
+    return Facts(**merge(parts))
