@@ -9,14 +9,14 @@ steps, both recorded as `BulkRun`s:
    would change.
 2. **publish**: the change takes effect (the drafts are published in the same transaction as
    the run is created) and the same population is reassessed and written. Both steps share
-   `services.plan_measures`, so at the same moment the counts of (2) equal those of (1).
+   `services.plans.plan_measures`, so at the same moment the counts of (2) equal those of (1).
 
 A run is split into shards (ranges of person ids) so that several worker processes can share
 a million people; each shard is a django-tasks task (`rules.tasks.run_bulk_shard`) that claims
 its row with a conditional update, so a shard never runs twice. Progress goes to the shard rows
 after every batch; the run page polls them.
 
-A risk-area change reassesses only the people it can concern (`services.candidates_for_areas`:
+A risk-area change reassesses only the people it can concern (`services.queries.candidates_for_areas`:
 people with travel inside the changed areas, plus those a full sweep would change anyway), when
 every facts source can name them; otherwise, and for pack changes, everyone in scope.
 """
@@ -39,9 +39,14 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.regions import risk as risk_areas
-from epigrid.rules import jobs, services
-from epigrid.rules.models import BulkRun, BulkRunShard, JobLock, PersonRuleState
+from epigrid.rules import jobs
+from epigrid.rules.models import BulkRun, BulkRunShard, JobLock
 from epigrid.rules.packs import PackError, PackLibrary, _StrictLoader, default_library, parse_pack
+from epigrid.rules.services.counts import ChangeCounter
+from epigrid.rules.services.population import Population, shard_range
+from epigrid.rules.services.queries import candidates_for_areas, due_for_review
+from epigrid.rules.services.risk import area_prefix, risk_context_from
+from epigrid.rules.services.sweeping import SWEEP_BATCH, sweep
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +112,7 @@ def _create_run(
 
 def _areas_of(drafts, withdraw) -> list[str]:
     rows = [*drafts, *withdraw, *[d.supersedes for d in drafts if d.supersedes_id]]
-    return sorted({services.area_prefix(r.area) for r in rows})
+    return sorted({area_prefix(r.area) for r in rows})
 
 
 def preview_risk_change(
@@ -327,7 +332,7 @@ def _run_setup(run: BulkRun) -> dict:
         setup["areas"] = params.get("areas", [])
         if run.kind == BulkRun.Kind.PREVIEW:
             drafts, listed = risk_areas.change_rows(params["publish"], params["withdraw"])
-            setup["risk"] = services.risk_context_from(risk_areas.list_after_change(drafts, listed), run.at)
+            setup["risk"] = risk_context_from(risk_areas.list_after_change(drafts, listed), run.at)
     if params.get("pack_yaml"):
         setup["library"] = candidate_library(params["pack_yaml"])
     return setup
@@ -358,11 +363,11 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
         setup = _run_setup(run)
         at = evaluation_time(run)
         count = run.shards.count()
-        low, high = services.shard_range(index, count)
+        low, high = shard_range(index, count)
         candidates = None
         if setup["areas"] is not None:
-            candidates = services.candidates_for_areas(setup["areas"], at, run.division_prefix)
-        population = services.Population(
+            candidates = candidates_for_areas(setup["areas"], at, run.division_prefix)
+        population = Population(
             division=run.division_prefix,
             candidates=candidates,
             id_low=checkpoint.after_cursor(low),
@@ -373,7 +378,7 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
             total=total, heartbeat_at=timezone.now()
         )
         actor = Actor(user=run.created_by, via="task")
-        result = services.sweep(
+        result = sweep(
             population,
             at=at,
             write=setup["write"],
@@ -381,7 +386,7 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
             cause=run.cause,
             library=setup["library"],
             risk=setup["risk"],
-            batch_size=services.SWEEP_BATCH,
+            batch_size=SWEEP_BATCH,
             checkpoint=checkpoint,
         )
         # the counts of every batch, this worker's and those that landed before it stopped
@@ -435,7 +440,7 @@ def _finish(run_id) -> None:
         run.total = sum(s.total for s in shards)
         run.done = sum(s.done for s in shards)
         run.changed = sum(s.changed for s in shards)
-        run.counts = services.ChangeCounter.merge(*(s.counts for s in shards))
+        run.counts = ChangeCounter.merge(*(s.counts for s in shards))
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "total", "done", "changed", "counts", "finished_at"])
 
@@ -450,7 +455,7 @@ def progress_of(run: BulkRun) -> dict:
         "total": sums["total"] or 0,
         "done": sums["done"] or 0,
         "changed": sums["changed"] or 0,
-        "counts": services.ChangeCounter.merge(*(s.counts for s in shards)),
+        "counts": ChangeCounter.merge(*(s.counts for s in shards)),
     }
 
 
@@ -511,11 +516,7 @@ def review(*, at: datetime | None = None, actor: Actor | None = None, limit: int
         return {"skipped": True, "reason": "another review is running"}
     result: dict = {"at": at.isoformat(), "due": 0, "changed": 0}
     try:
-        due = list(
-            PersonRuleState.objects.filter(next_review_at__lte=at)
-            .order_by("next_review_at")
-            .values_list("person_id", flat=True)[:limit]
-        )
+        due = due_for_review(at, limit)
         result["due"] = len(due)
         if due:
             with transaction.atomic():
@@ -540,8 +541,8 @@ def review(*, at: datetime | None = None, actor: Actor | None = None, limit: int
             try:
                 # the heartbeat tells a live review from one whose worker died (`rules.jobs`)
                 checkpoint = jobs.Checkpoint(BulkRunShard.objects.get(run=run), holder[:64])
-                swept = services.sweep(
-                    services.Population(candidates=due),
+                swept = sweep(
+                    Population(candidates=due),
                     at=at,
                     write=True,
                     actor=actor,

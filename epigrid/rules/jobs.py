@@ -46,7 +46,7 @@ class Checkpoint:
     stopped (its cursor, done, changed and counts)."""
 
     def __init__(self, shard: BulkRunShard, worker: str):
-        from epigrid.rules.services import ChangeCounter
+        from epigrid.rules.services.counts import ChangeCounter
 
         self.merge = ChangeCounter.merge
         self.pk, self.worker = shard.pk, worker

@@ -8,8 +8,9 @@ import pytest
 from django.utils import timezone
 
 from epigrid.regions import risk
-from epigrid.rules import services
 from epigrid.rules.models import BulkRun
+from epigrid.rules.services.population import Population
+from epigrid.rules.services.sweeping import sweep
 
 from .conftest import run_worker
 
@@ -22,7 +23,7 @@ def change(book, make_person, grid_cells, system):
     for i in range(3):
         person = make_person(grid_cells[i].code, name=f"到达{i}")
         book.arrival(person, at=now - timedelta(days=3, hours=i), origin="420102")
-    services.sweep(services.Population(), at=now - timedelta(minutes=5), write=True, actor=system)
+    sweep(Population(), at=now - timedelta(minutes=5), write=True, actor=system)
     for i in range(5):
         make_person(grid_cells[i].code, name=f"新登记{i}")
     return risk.create_draft(
