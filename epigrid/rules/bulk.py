@@ -83,30 +83,34 @@ def _create_run(
     at: datetime,
     division: str,
     parameters: dict,
-    shards: int,
+    shards: int | None,
     queue: bool,
 ) -> BulkRun:
-    run = BulkRun.objects.create(
-        kind=kind,
-        cause=cause,
-        division_prefix=division,
-        at=at,
-        parameters=parameters,
-        created_by=actor.user,
-        created_at=timezone.now(),
-    )
-    BulkRunShard.objects.bulk_create([BulkRunShard(run=run, index=i) for i in range(shards)])
-    record(
-        actor,
-        "create",
-        object_type="bulk_run",
-        object_id=run.pk,
-        division_code=division,
-        fields=["kind", "cause"],
-        note=f"{kind} {cause}",
-    )
-    if queue:
-        _enqueue(run)
+    """A run and its shards (`shards`, else `default_shards()`), recorded, and queued unless
+    `queue` is False — with the caller's transaction, or in one of its own."""
+    with transaction.atomic():
+        run = BulkRun.objects.create(
+            kind=kind,
+            cause=cause,
+            division_prefix=division,
+            at=at,
+            parameters=parameters,
+            created_by=actor.user,
+            created_at=timezone.now(),
+        )
+        count = shards or default_shards()
+        BulkRunShard.objects.bulk_create([BulkRunShard(run=run, index=i) for i in range(count)])
+        record(
+            actor,
+            "create",
+            object_type="bulk_run",
+            object_id=run.pk,
+            division_code=division,
+            fields=["kind", "cause"],
+            note=f"{kind} {cause}",
+        )
+        if queue:
+            _enqueue(run)
     return run
 
 
@@ -143,7 +147,7 @@ def preview_risk_change(
             at=at,
             division=division,
             parameters=parameters,
-            shards=shards or default_shards(),
+            shards=shards,
             queue=queue,
         )
 
@@ -193,17 +197,16 @@ def preview_reassessment(
             "pack": {"id": candidate.id, "version": candidate.version, "fingerprint": candidate.fingerprint},
         }
         cause = PACK_CHANGE
-    with transaction.atomic():
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PREVIEW,
-            cause=cause,
-            at=at,
-            division=division,
-            parameters=parameters,
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+    return _create_run(
+        actor=actor,
+        kind=BulkRun.Kind.PREVIEW,
+        cause=cause,
+        at=at,
+        division=division,
+        parameters=parameters,
+        shards=shards,
+        queue=queue,
+    )
 
 
 def _check_preview(preview: BulkRun, cause: str, at: datetime) -> None:
@@ -215,6 +218,23 @@ def _check_preview(preview: BulkRun, cause: str, at: datetime) -> None:
         raise Conflict("preview_old", _("The preview is more than two hours old; preview the change again."))
     if BulkRun.objects.filter(kind=BulkRun.Kind.PUBLISH, parameters__preview=str(preview.pk)).exists():
         raise Conflict("preview_published", _("This change was published already."))
+
+
+def _publish_run(
+    actor: Actor, preview: BulkRun, at: datetime, pinned: bool, parameters: dict, *, shards, queue: bool
+) -> BulkRun:
+    """The run that publishes what `preview` showed, once: later publications of it are refused
+    (`_check_preview`) by the `preview` parameter."""
+    return _create_run(
+        actor=actor,
+        kind=BulkRun.Kind.PUBLISH,
+        cause=preview.cause,
+        at=at,
+        division=preview.division_prefix,
+        parameters={**parameters, "preview": str(preview.pk), "pinned": pinned},
+        shards=shards,
+        queue=queue,
+    )
 
 
 def publish_risk_change(
@@ -240,16 +260,7 @@ def publish_risk_change(
             digest=params["digest"],
             at=at,
         )
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PUBLISH,
-            cause=RISK_CHANGE,
-            at=at,
-            division=preview.division_prefix,
-            parameters={**params, "preview": str(preview.pk), "pinned": pinned},
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+        return _publish_run(actor, preview, at, pinned, params, shards=shards, queue=queue)
 
 
 def publish_reassessment(
@@ -274,16 +285,7 @@ def publish_reassessment(
     with transaction.atomic():
         preview = BulkRun.objects.select_for_update().get(pk=preview.pk)
         _check_preview(preview, REASSESS, at)
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PUBLISH,
-            cause=REASSESS,
-            at=at,
-            division=preview.division_prefix,
-            parameters={"preview": str(preview.pk), "pinned": pinned},
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+        return _publish_run(actor, preview, at, pinned, {}, shards=shards, queue=queue)
 
 
 def start_reassessment(
@@ -299,17 +301,16 @@ def start_reassessment(
     """A run over everyone in `division` (the `epigrid rules reassess` command)."""
     pinned = at is not None
     at = at or timezone.now()
-    with transaction.atomic():
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PUBLISH if write else BulkRun.Kind.PREVIEW,
-            cause=cause,
-            at=at,
-            division=division,
-            parameters={"pinned": pinned},
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+    return _create_run(
+        actor=actor,
+        kind=BulkRun.Kind.PUBLISH if write else BulkRun.Kind.PREVIEW,
+        cause=cause,
+        at=at,
+        division=division,
+        parameters={"pinned": pinned},
+        shards=shards,
+        queue=queue,
+    )
 
 
 # --- running ------------------------------------------------------------------------------
@@ -358,73 +359,81 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
     if shard is None:
         return {"run": str(run_id), "shard": index, "skipped": True}
     run = shard.run
-    checkpoint = jobs.Checkpoint(shard, worker)
     try:
-        setup = _run_setup(run)
-        at = evaluation_time(run)
-        count = run.shards.count()
-        low, high = shard_range(index, count)
-        candidates = None
-        if setup["areas"] is not None:
-            candidates = candidates_for_areas(setup["areas"], at, run.division_prefix)
-        population = Population(
-            division=run.division_prefix,
-            candidates=candidates,
-            id_low=checkpoint.after_cursor(low),
-            id_high=high,
-        )
-        total = checkpoint.done + population.count()
-        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
-            total=total, heartbeat_at=timezone.now()
-        )
-        actor = Actor(user=run.created_by, via="task")
-        result = sweep(
-            population,
-            at=at,
-            write=setup["write"],
-            actor=actor,
-            cause=run.cause,
-            library=setup["library"],
-            risk=setup["risk"],
-            batch_size=SWEEP_BATCH,
-            checkpoint=checkpoint,
-        )
-        # the counts of every batch, this worker's and those that landed before it stopped
-        checkpoint(None, result.evaluated, result.changed, result.counts)
-        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
-            status=BulkRun.Status.DONE,
-            total=max(total, checkpoint.done),
-            finished_at=timezone.now(),
-        )
-        outcome = {
-            "run": str(run.pk),
-            "shard": index,
-            "at": at.isoformat(),
-            "evaluated": result.evaluated,
-            "changed": result.changed,
-            "skipped": result.skipped,
-            "seconds": round(result.seconds, 2),
-            "candidates": candidates is not None,
-        }
-        if result.skipped:
-            log.info(
-                "bulk run %s shard %s: %s people reassessed meanwhile, left as they were",
-                run.pk,
-                index,
-                result.skipped,
-            )
+        outcome = _sweep_shard(shard, worker)
     except jobs.LostClaim:
         log.warning("bulk run %s shard %s was taken over by another worker", run.pk, index)
         return {"run": str(run.pk), "shard": index, "skipped": True}
-    except Exception as exc:
+    except Exception:
         log.exception("bulk run %s shard %s failed", run.pk, index)
-        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
-            status=BulkRun.Status.FAILED, error=traceback.format_exc()[-4000:], finished_at=timezone.now()
-        )
-        _finish(run.pk)
-        raise exc
+        _failed(BulkRunShard.objects.filter(pk=shard.pk, worker=worker), run.pk)
+        raise
     _finish(run.pk)
     return outcome
+
+
+def _shard_population(run: BulkRun, index: int, setup: dict, at: datetime, checkpoint) -> Population:
+    """The shard's slice of the run's population, after the last batch that landed."""
+    low, high = shard_range(index, run.shards.count())
+    candidates = None
+    if setup["areas"] is not None:
+        candidates = candidates_for_areas(setup["areas"], at, run.division_prefix)
+    return Population(
+        division=run.division_prefix,
+        candidates=candidates,
+        id_low=checkpoint.after_cursor(low),
+        id_high=high,
+    )
+
+
+def _sweep_shard(shard: BulkRunShard, worker: str) -> dict:
+    run = shard.run
+    checkpoint = jobs.Checkpoint(shard, worker)
+    setup = _run_setup(run)
+    at = evaluation_time(run)
+    population = _shard_population(run, shard.index, setup, at, checkpoint)
+    mine = BulkRunShard.objects.filter(pk=shard.pk, worker=worker)
+    total = checkpoint.done + population.count()
+    mine.update(total=total, heartbeat_at=timezone.now())
+    result = sweep(
+        population,
+        at=at,
+        write=setup["write"],
+        actor=Actor(user=run.created_by, via="task"),
+        cause=run.cause,
+        library=setup["library"],
+        risk=setup["risk"],
+        batch_size=SWEEP_BATCH,
+        checkpoint=checkpoint,
+    )
+    # the counts of every batch, this worker's and those that landed before it stopped
+    checkpoint(None, result.evaluated, result.changed, result.counts)
+    mine.update(status=BulkRun.Status.DONE, total=max(total, checkpoint.done), finished_at=timezone.now())
+    if result.skipped:
+        log.info(
+            "bulk run %s shard %s: %s people reassessed meanwhile, left as they were",
+            run.pk,
+            shard.index,
+            result.skipped,
+        )
+    return {
+        "run": str(run.pk),
+        "shard": shard.index,
+        "at": at.isoformat(),
+        "evaluated": result.evaluated,
+        "changed": result.changed,
+        "skipped": result.skipped,
+        "seconds": round(result.seconds, 2),
+        "candidates": population.candidates is not None,
+    }
+
+
+def _failed(shards, run_id) -> None:
+    """Mark shards failed with the exception being handled, and close the run if it is over."""
+    shards.update(
+        status=BulkRun.Status.FAILED, error=traceback.format_exc()[-4000:], finished_at=timezone.now()
+    )
+    _finish(run_id)
 
 
 def _finish(run_id) -> None:
@@ -519,53 +528,55 @@ def review(*, at: datetime | None = None, actor: Actor | None = None, limit: int
         due = due_for_review(at, limit)
         result["due"] = len(due)
         if due:
-            with transaction.atomic():
-                run = _create_run(
-                    actor=actor,
-                    kind=BulkRun.Kind.REVIEW,
-                    cause=REVIEW,
-                    at=at,
-                    division="",
-                    parameters={"due": len(due)},
-                    shards=1,
-                    queue=False,
-                )
-                BulkRunShard.objects.filter(run=run).update(
-                    status=BulkRun.Status.RUNNING,
-                    started_at=timezone.now(),
-                    heartbeat_at=timezone.now(),
-                    total=len(due),
-                    worker=holder[:64],
-                )
-                BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
-            try:
-                # the heartbeat tells a live review from one whose worker died (`rules.jobs`)
-                checkpoint = jobs.Checkpoint(BulkRunShard.objects.get(run=run), holder[:64])
-                swept = sweep(
-                    Population(candidates=due),
-                    at=at,
-                    write=True,
-                    actor=actor,
-                    cause=REVIEW,
-                    checkpoint=checkpoint,
-                )
-            except Exception:
-                BulkRunShard.objects.filter(run=run).update(
-                    status=BulkRun.Status.FAILED,
-                    error=traceback.format_exc()[-4000:],
-                    finished_at=timezone.now(),
-                )
-                _finish(run.pk)
-                raise
-            BulkRunShard.objects.filter(run=run).update(
-                status=BulkRun.Status.DONE,
-                done=swept.evaluated,
-                changed=swept.changed,
-                counts=swept.counts,
-                finished_at=timezone.now(),
-            )
-            _finish(run.pk)
-            result.update(changed=swept.changed, run=str(run.pk), counts=swept.counts.get("", {}))
+            result.update(_review_due(due, at=at, actor=actor, holder=holder[:64]))
     finally:
         release_lock("rules.review", holder, result)
     return result
+
+
+def _start_review_run(due: list, *, at: datetime, actor: Actor, holder: str) -> BulkRun:
+    """The review's run, its one shard running already: the review sweeps in this process."""
+    with transaction.atomic():
+        run = _create_run(
+            actor=actor,
+            kind=BulkRun.Kind.REVIEW,
+            cause=REVIEW,
+            at=at,
+            division="",
+            parameters={"due": len(due)},
+            shards=1,
+            queue=False,
+        )
+        now = timezone.now()
+        BulkRunShard.objects.filter(run=run).update(
+            status=BulkRun.Status.RUNNING, started_at=now, heartbeat_at=now, total=len(due), worker=holder
+        )
+        BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
+    return run
+
+
+def _review_due(due: list, *, at: datetime, actor: Actor, holder: str) -> dict:
+    run = _start_review_run(due, at=at, actor=actor, holder=holder)
+    shards = BulkRunShard.objects.filter(run=run)
+    try:
+        # the heartbeat tells a live review from one whose worker died (`rules.jobs`)
+        swept = sweep(
+            Population(candidates=due),
+            at=at,
+            write=True,
+            actor=actor,
+            cause=REVIEW,
+            checkpoint=jobs.Checkpoint(shards.get(), holder),
+        )
+    except Exception:
+        _failed(shards, run.pk)
+        raise
+    shards.update(
+        status=BulkRun.Status.DONE,
+        done=swept.evaluated,
+        changed=swept.changed,
+        counts=swept.counts,
+        finished_at=timezone.now(),
+    )
+    _finish(run.pk)
+    return {"changed": swept.changed, "run": str(run.pk), "counts": swept.counts.get("", {})}
