@@ -104,6 +104,7 @@ def run(args) -> None:
     from epigrid.rules import bulk, services
     from epigrid.rules.engine import evaluate
     from epigrid.rules.models import PersonRuleState
+    from epigrid.rules.services.person_facts import build_facts
 
     def log(message: str) -> None:
         sys.stderr.write(f"[{vendor}] {message}\n")
@@ -283,7 +284,7 @@ def run(args) -> None:
     ids = list(PersonRuleState.objects.order_by("pk").values_list("person_id", flat=True)[:20000])
     persons = list(Person.objects.filter(pk__in=ids).only("id", "division_code", "birth_date", "nationality"))
     evaluator = services.Evaluator(later)
-    facts = services.build_facts(persons, later, evaluator.risk)
+    facts = build_facts(persons, later, evaluator.risk)
     pairs = [(facts[p.pk], evaluator.rule_set_for(p.division_code)) for p in persons]
     with_facts = sum(1 for f, _ in pairs if f.travel)
     started = time.perf_counter()

@@ -9,14 +9,14 @@ steps, both recorded as `BulkRun`s:
    would change.
 2. **publish**: the change takes effect (the drafts are published in the same transaction as
    the run is created) and the same population is reassessed and written. Both steps share
-   `services.plan_measures`, so at the same moment the counts of (2) equal those of (1).
+   `services.plans.plan_measures`, so at the same moment the counts of (2) equal those of (1).
 
 A run is split into shards (ranges of person ids) so that several worker processes can share
 a million people; each shard is a django-tasks task (`rules.tasks.run_bulk_shard`) that claims
 its row with a conditional update, so a shard never runs twice. Progress goes to the shard rows
 after every batch; the run page polls them.
 
-A risk-area change reassesses only the people it can concern (`services.candidates_for_areas`:
+A risk-area change reassesses only the people it can concern (`services.queries.candidates_for_areas`:
 people with travel inside the changed areas, plus those a full sweep would change anyway), when
 every facts source can name them; otherwise, and for pack changes, everyone in scope.
 """
@@ -39,9 +39,14 @@ from django.utils.translation import gettext as _
 from epigrid.accounts.audit import Actor, record
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.regions import services as risk_areas
-from epigrid.rules import jobs, services
-from epigrid.rules.models import BulkRun, BulkRunShard, JobLock, PersonRuleState
+from epigrid.rules import jobs
+from epigrid.rules.models import BulkRun, BulkRunShard, JobLock
 from epigrid.rules.packs import PackError, PackLibrary, _StrictLoader, default_library, parse_pack
+from epigrid.rules.services.counts import ChangeCounter
+from epigrid.rules.services.population import Population, shard_range
+from epigrid.rules.services.queries import candidates_for_areas, due_for_review
+from epigrid.rules.services.risk import area_prefix, risk_context_from
+from epigrid.rules.services.sweeping import SWEEP_BATCH, sweep
 
 log = logging.getLogger(__name__)
 
@@ -78,36 +83,40 @@ def _create_run(
     at: datetime,
     division: str,
     parameters: dict,
-    shards: int,
+    shards: int | None,
     queue: bool,
 ) -> BulkRun:
-    run = BulkRun.objects.create(
-        kind=kind,
-        cause=cause,
-        division_prefix=division,
-        at=at,
-        parameters=parameters,
-        created_by=actor.user,
-        created_at=timezone.now(),
-    )
-    BulkRunShard.objects.bulk_create([BulkRunShard(run=run, index=i) for i in range(shards)])
-    record(
-        actor,
-        "create",
-        object_type="bulk_run",
-        object_id=run.pk,
-        division_code=division,
-        fields=["kind", "cause"],
-        note=f"{kind} {cause}",
-    )
-    if queue:
-        _enqueue(run)
+    """A run and its shards (`shards`, else `default_shards()`), recorded, and queued unless
+    `queue` is False — with the caller's transaction, or in one of its own."""
+    with transaction.atomic():
+        run = BulkRun.objects.create(
+            kind=kind,
+            cause=cause,
+            division_prefix=division,
+            at=at,
+            parameters=parameters,
+            created_by=actor.user,
+            created_at=timezone.now(),
+        )
+        count = shards or default_shards()
+        BulkRunShard.objects.bulk_create([BulkRunShard(run=run, index=i) for i in range(count)])
+        record(
+            actor,
+            "create",
+            object_type="bulk_run",
+            object_id=run.pk,
+            division_code=division,
+            fields=["kind", "cause"],
+            note=f"{kind} {cause}",
+        )
+        if queue:
+            _enqueue(run)
     return run
 
 
 def _areas_of(drafts, withdraw) -> list[str]:
     rows = [*drafts, *withdraw, *[d.supersedes for d in drafts if d.supersedes_id]]
-    return sorted({services.area_prefix(r.area) for r in rows})
+    return sorted({area_prefix(r.area) for r in rows})
 
 
 def preview_risk_change(
@@ -138,7 +147,7 @@ def preview_risk_change(
             at=at,
             division=division,
             parameters=parameters,
-            shards=shards or default_shards(),
+            shards=shards,
             queue=queue,
         )
 
@@ -188,17 +197,16 @@ def preview_reassessment(
             "pack": {"id": candidate.id, "version": candidate.version, "fingerprint": candidate.fingerprint},
         }
         cause = PACK_CHANGE
-    with transaction.atomic():
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PREVIEW,
-            cause=cause,
-            at=at,
-            division=division,
-            parameters=parameters,
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+    return _create_run(
+        actor=actor,
+        kind=BulkRun.Kind.PREVIEW,
+        cause=cause,
+        at=at,
+        division=division,
+        parameters=parameters,
+        shards=shards,
+        queue=queue,
+    )
 
 
 def _check_preview(preview: BulkRun, cause: str, at: datetime) -> None:
@@ -210,6 +218,23 @@ def _check_preview(preview: BulkRun, cause: str, at: datetime) -> None:
         raise Conflict("preview_old", _("The preview is more than two hours old; preview the change again."))
     if BulkRun.objects.filter(kind=BulkRun.Kind.PUBLISH, parameters__preview=str(preview.pk)).exists():
         raise Conflict("preview_published", _("This change was published already."))
+
+
+def _publish_run(
+    actor: Actor, preview: BulkRun, at: datetime, pinned: bool, parameters: dict, *, shards, queue: bool
+) -> BulkRun:
+    """The run that publishes what `preview` showed, once: later publications of it are refused
+    (`_check_preview`) by the `preview` parameter."""
+    return _create_run(
+        actor=actor,
+        kind=BulkRun.Kind.PUBLISH,
+        cause=preview.cause,
+        at=at,
+        division=preview.division_prefix,
+        parameters={**parameters, "preview": str(preview.pk), "pinned": pinned},
+        shards=shards,
+        queue=queue,
+    )
 
 
 def publish_risk_change(
@@ -235,16 +260,7 @@ def publish_risk_change(
             digest=params["digest"],
             at=at,
         )
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PUBLISH,
-            cause=RISK_CHANGE,
-            at=at,
-            division=preview.division_prefix,
-            parameters={**params, "preview": str(preview.pk), "pinned": pinned},
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+        return _publish_run(actor, preview, at, pinned, params, shards=shards, queue=queue)
 
 
 def publish_reassessment(
@@ -269,16 +285,7 @@ def publish_reassessment(
     with transaction.atomic():
         preview = BulkRun.objects.select_for_update().get(pk=preview.pk)
         _check_preview(preview, REASSESS, at)
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PUBLISH,
-            cause=REASSESS,
-            at=at,
-            division=preview.division_prefix,
-            parameters={"preview": str(preview.pk), "pinned": pinned},
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+        return _publish_run(actor, preview, at, pinned, {}, shards=shards, queue=queue)
 
 
 def start_reassessment(
@@ -294,17 +301,16 @@ def start_reassessment(
     """A run over everyone in `division` (the `epigrid rules reassess` command)."""
     pinned = at is not None
     at = at or timezone.now()
-    with transaction.atomic():
-        return _create_run(
-            actor=actor,
-            kind=BulkRun.Kind.PUBLISH if write else BulkRun.Kind.PREVIEW,
-            cause=cause,
-            at=at,
-            division=division,
-            parameters={"pinned": pinned},
-            shards=shards or default_shards(),
-            queue=queue,
-        )
+    return _create_run(
+        actor=actor,
+        kind=BulkRun.Kind.PUBLISH if write else BulkRun.Kind.PREVIEW,
+        cause=cause,
+        at=at,
+        division=division,
+        parameters={"pinned": pinned},
+        shards=shards,
+        queue=queue,
+    )
 
 
 # --- running ------------------------------------------------------------------------------
@@ -327,7 +333,7 @@ def _run_setup(run: BulkRun) -> dict:
         setup["areas"] = params.get("areas", [])
         if run.kind == BulkRun.Kind.PREVIEW:
             drafts, listed = risk_areas.change_rows(params["publish"], params["withdraw"])
-            setup["risk"] = services.risk_context_from(risk_areas.list_after_change(drafts, listed), run.at)
+            setup["risk"] = risk_context_from(risk_areas.list_after_change(drafts, listed), run.at)
     if params.get("pack_yaml"):
         setup["library"] = candidate_library(params["pack_yaml"])
     return setup
@@ -353,73 +359,81 @@ def execute_shard(run_id, index: int, *, worker: str = "") -> dict:
     if shard is None:
         return {"run": str(run_id), "shard": index, "skipped": True}
     run = shard.run
-    checkpoint = jobs.Checkpoint(shard, worker)
     try:
-        setup = _run_setup(run)
-        at = evaluation_time(run)
-        count = run.shards.count()
-        low, high = services.shard_range(index, count)
-        candidates = None
-        if setup["areas"] is not None:
-            candidates = services.candidates_for_areas(setup["areas"], at, run.division_prefix)
-        population = services.Population(
-            division=run.division_prefix,
-            candidates=candidates,
-            id_low=checkpoint.after_cursor(low),
-            id_high=high,
-        )
-        total = checkpoint.done + population.count()
-        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
-            total=total, heartbeat_at=timezone.now()
-        )
-        actor = Actor(user=run.created_by, via="task")
-        result = services.sweep(
-            population,
-            at=at,
-            write=setup["write"],
-            actor=actor,
-            cause=run.cause,
-            library=setup["library"],
-            risk=setup["risk"],
-            batch_size=services.SWEEP_BATCH,
-            checkpoint=checkpoint,
-        )
-        # the counts of every batch, this worker's and those that landed before it stopped
-        checkpoint(None, result.evaluated, result.changed, result.counts)
-        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
-            status=BulkRun.Status.DONE,
-            total=max(total, checkpoint.done),
-            finished_at=timezone.now(),
-        )
-        outcome = {
-            "run": str(run.pk),
-            "shard": index,
-            "at": at.isoformat(),
-            "evaluated": result.evaluated,
-            "changed": result.changed,
-            "skipped": result.skipped,
-            "seconds": round(result.seconds, 2),
-            "candidates": candidates is not None,
-        }
-        if result.skipped:
-            log.info(
-                "bulk run %s shard %s: %s people reassessed meanwhile, left as they were",
-                run.pk,
-                index,
-                result.skipped,
-            )
+        outcome = _sweep_shard(shard, worker)
     except jobs.LostClaim:
         log.warning("bulk run %s shard %s was taken over by another worker", run.pk, index)
         return {"run": str(run.pk), "shard": index, "skipped": True}
-    except Exception as exc:
+    except Exception:
         log.exception("bulk run %s shard %s failed", run.pk, index)
-        BulkRunShard.objects.filter(pk=shard.pk, worker=worker).update(
-            status=BulkRun.Status.FAILED, error=traceback.format_exc()[-4000:], finished_at=timezone.now()
-        )
-        _finish(run.pk)
-        raise exc
+        _failed(BulkRunShard.objects.filter(pk=shard.pk, worker=worker), run.pk)
+        raise
     _finish(run.pk)
     return outcome
+
+
+def _shard_population(run: BulkRun, index: int, setup: dict, at: datetime, checkpoint) -> Population:
+    """The shard's slice of the run's population, after the last batch that landed."""
+    low, high = shard_range(index, run.shards.count())
+    candidates = None
+    if setup["areas"] is not None:
+        candidates = candidates_for_areas(setup["areas"], at, run.division_prefix)
+    return Population(
+        division=run.division_prefix,
+        candidates=candidates,
+        id_low=checkpoint.after_cursor(low),
+        id_high=high,
+    )
+
+
+def _sweep_shard(shard: BulkRunShard, worker: str) -> dict:
+    run = shard.run
+    checkpoint = jobs.Checkpoint(shard, worker)
+    setup = _run_setup(run)
+    at = evaluation_time(run)
+    population = _shard_population(run, shard.index, setup, at, checkpoint)
+    mine = BulkRunShard.objects.filter(pk=shard.pk, worker=worker)
+    total = checkpoint.done + population.count()
+    mine.update(total=total, heartbeat_at=timezone.now())
+    result = sweep(
+        population,
+        at=at,
+        write=setup["write"],
+        actor=Actor(user=run.created_by, via="task"),
+        cause=run.cause,
+        library=setup["library"],
+        risk=setup["risk"],
+        batch_size=SWEEP_BATCH,
+        checkpoint=checkpoint,
+    )
+    # the counts of every batch, this worker's and those that landed before it stopped
+    checkpoint(None, result.evaluated, result.changed, result.counts)
+    mine.update(status=BulkRun.Status.DONE, total=max(total, checkpoint.done), finished_at=timezone.now())
+    if result.skipped:
+        log.info(
+            "bulk run %s shard %s: %s people reassessed meanwhile, left as they were",
+            run.pk,
+            shard.index,
+            result.skipped,
+        )
+    return {
+        "run": str(run.pk),
+        "shard": shard.index,
+        "at": at.isoformat(),
+        "evaluated": result.evaluated,
+        "changed": result.changed,
+        "skipped": result.skipped,
+        "seconds": round(result.seconds, 2),
+        "candidates": population.candidates is not None,
+    }
+
+
+def _failed(shards, run_id) -> None:
+    """Mark shards failed with the exception being handled, and close the run if it is over."""
+    shards.update(
+        status=BulkRun.Status.FAILED, error=traceback.format_exc()[-4000:], finished_at=timezone.now()
+    )
+    _finish(run_id)
 
 
 def _finish(run_id) -> None:
@@ -435,7 +449,7 @@ def _finish(run_id) -> None:
         run.total = sum(s.total for s in shards)
         run.done = sum(s.done for s in shards)
         run.changed = sum(s.changed for s in shards)
-        run.counts = services.ChangeCounter.merge(*(s.counts for s in shards))
+        run.counts = ChangeCounter.merge(*(s.counts for s in shards))
         run.finished_at = timezone.now()
         run.save(update_fields=["status", "error", "total", "done", "changed", "counts", "finished_at"])
 
@@ -450,7 +464,7 @@ def progress_of(run: BulkRun) -> dict:
         "total": sums["total"] or 0,
         "done": sums["done"] or 0,
         "changed": sums["changed"] or 0,
-        "counts": services.ChangeCounter.merge(*(s.counts for s in shards)),
+        "counts": ChangeCounter.merge(*(s.counts for s in shards)),
     }
 
 
@@ -511,60 +525,58 @@ def review(*, at: datetime | None = None, actor: Actor | None = None, limit: int
         return {"skipped": True, "reason": "another review is running"}
     result: dict = {"at": at.isoformat(), "due": 0, "changed": 0}
     try:
-        due = list(
-            PersonRuleState.objects.filter(next_review_at__lte=at)
-            .order_by("next_review_at")
-            .values_list("person_id", flat=True)[:limit]
-        )
+        due = due_for_review(at, limit)
         result["due"] = len(due)
         if due:
-            with transaction.atomic():
-                run = _create_run(
-                    actor=actor,
-                    kind=BulkRun.Kind.REVIEW,
-                    cause=REVIEW,
-                    at=at,
-                    division="",
-                    parameters={"due": len(due)},
-                    shards=1,
-                    queue=False,
-                )
-                BulkRunShard.objects.filter(run=run).update(
-                    status=BulkRun.Status.RUNNING,
-                    started_at=timezone.now(),
-                    heartbeat_at=timezone.now(),
-                    total=len(due),
-                    worker=holder[:64],
-                )
-                BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
-            try:
-                # the heartbeat tells a live review from one whose worker died (`rules.jobs`)
-                checkpoint = jobs.Checkpoint(BulkRunShard.objects.get(run=run), holder[:64])
-                swept = services.sweep(
-                    services.Population(candidates=due),
-                    at=at,
-                    write=True,
-                    actor=actor,
-                    cause=REVIEW,
-                    checkpoint=checkpoint,
-                )
-            except Exception:
-                BulkRunShard.objects.filter(run=run).update(
-                    status=BulkRun.Status.FAILED,
-                    error=traceback.format_exc()[-4000:],
-                    finished_at=timezone.now(),
-                )
-                _finish(run.pk)
-                raise
-            BulkRunShard.objects.filter(run=run).update(
-                status=BulkRun.Status.DONE,
-                done=swept.evaluated,
-                changed=swept.changed,
-                counts=swept.counts,
-                finished_at=timezone.now(),
-            )
-            _finish(run.pk)
-            result.update(changed=swept.changed, run=str(run.pk), counts=swept.counts.get("", {}))
+            result.update(_review_due(due, at=at, actor=actor, holder=holder[:64]))
     finally:
         release_lock("rules.review", holder, result)
     return result
+
+
+def _start_review_run(due: list, *, at: datetime, actor: Actor, holder: str) -> BulkRun:
+    """The review's run, its one shard running already: the review sweeps in this process."""
+    with transaction.atomic():
+        run = _create_run(
+            actor=actor,
+            kind=BulkRun.Kind.REVIEW,
+            cause=REVIEW,
+            at=at,
+            division="",
+            parameters={"due": len(due)},
+            shards=1,
+            queue=False,
+        )
+        now = timezone.now()
+        BulkRunShard.objects.filter(run=run).update(
+            status=BulkRun.Status.RUNNING, started_at=now, heartbeat_at=now, total=len(due), worker=holder
+        )
+        BulkRun.objects.filter(pk=run.pk).update(status=BulkRun.Status.RUNNING)
+    return run
+
+
+def _review_due(due: list, *, at: datetime, actor: Actor, holder: str) -> dict:
+    run = _start_review_run(due, at=at, actor=actor, holder=holder)
+    shards = BulkRunShard.objects.filter(run=run)
+    try:
+        # the heartbeat tells a live review from one whose worker died (`rules.jobs`)
+        swept = sweep(
+            Population(candidates=due),
+            at=at,
+            write=True,
+            actor=actor,
+            cause=REVIEW,
+            checkpoint=jobs.Checkpoint(shards.get(), holder),
+        )
+    except Exception:
+        _failed(shards, run.pk)
+        raise
+    shards.update(
+        status=BulkRun.Status.DONE,
+        done=swept.evaluated,
+        changed=swept.changed,
+        counts=swept.counts,
+        finished_at=timezone.now(),
+    )
+    _finish(run.pk)
+    return {"changed": swept.changed, "run": str(run.pk), "counts": swept.counts.get("", {})}

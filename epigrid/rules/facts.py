@@ -23,11 +23,21 @@ import functools
 import re
 import types
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date, datetime
 
 from epigrid.lib.chinatime import CHINA_TZ, local_date, start_of_day  # noqa: F401 (the engine's names)
+from epigrid.lib.errors import DomainError
+
+
+class FactsError(DomainError):
+    """Facts a producer built wrong (a value outside its vocabulary, a naive datetime): the
+    producer's mistake, found where it makes the facts; the message is for its developer."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__("facts_invalid", message, field)
+
 
 TEST_KINDS = frozenset({"nucleic_acid", "serology_igm", "serology_igg", "rapid_antigen"})
 TEST_RESULTS = frozenset({"negative", "positive", "pending"})
@@ -118,19 +128,19 @@ def within(code: str, area: str) -> bool:
 
 def _aware(name: str, value: datetime | None) -> None:
     if value is not None and (not isinstance(value, datetime) or value.tzinfo is None):
-        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+        raise FactsError(f"{name} must be a timezone-aware datetime, got {value!r}")
 
 
 def _choice(name: str, value: str, allowed: frozenset[str]) -> None:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
+        raise FactsError(f"{name} must be one of {sorted(allowed)}, got {value!r}")
 
 
 def _place(name: str, value: str, allow_empty: bool = True) -> None:
     if value == "" and allow_empty:
         return
     if not isinstance(value, str) or not is_place(value):
-        raise ValueError(f"{name} must be a GB/T 2260 division code or an ISO country code, got {value!r}")
+        raise FactsError(f"{name} must be a GB/T 2260 division code or an ISO country code, got {value!r}")
 
 
 class _Serialisable:
@@ -142,11 +152,11 @@ class _Serialisable:
     @classmethod
     def from_dict(cls, data: Mapping) -> typing.Self:
         if not isinstance(data, Mapping):
-            raise ValueError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
+            raise FactsError(f"{cls.__name__}: expected a mapping, got {type(data).__name__}")
         decoders = _decoders(cls)
         unknown = set(data) - set(decoders)
         if unknown:
-            raise ValueError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
+            raise FactsError(f"{cls.__name__}: unknown keys {sorted(unknown)}")
         return cls(**{name: decoders[name](value) for name, value in data.items()})
 
 
@@ -165,7 +175,7 @@ class Identity(_Serialisable):
 
     def __post_init__(self):
         if not _COUNTRY.match(self.nationality):
-            raise ValueError(f"nationality must be an ISO country code, got {self.nationality!r}")
+            raise FactsError(f"nationality must be an ISO country code, got {self.nationality!r}")
         object.__setattr__(self, "groups", frozenset(self.groups))
         for group in self.groups:
             _choice("group", group, GROUPS)
@@ -224,7 +234,7 @@ class Arrival(_Serialisable):
         if self.health_code_colour:
             _choice("health_code_colour", self.health_code_colour, CODE_COLOURS)
         if self.declared_stay_days is not None and self.declared_stay_days < 0:
-            raise ValueError("declared_stay_days must not be negative")
+            raise FactsError("declared_stay_days must not be negative")
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +249,7 @@ class TravelStop(_Serialisable):
     def __post_init__(self):
         _place("area", self.area, allow_empty=False)
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"travel stop in {self.area} ends before it starts")
+            raise FactsError(f"travel stop in {self.area} ends before it starts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +269,7 @@ class RiskArea(_Serialisable):
         _place("area", self.area, allow_empty=False)
         _choice("level", self.level, RISK_LEVELS)
         if self.start is not None and self.end is not None and self.end < self.start:
-            raise ValueError(f"risk listing of {self.area} ends before it starts")
+            raise FactsError(f"risk listing of {self.area} ends before it starts")
 
 
 @dataclass(frozen=True)
@@ -412,7 +422,7 @@ class Facts(_Serialisable):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for key, value in self.extra.items():
             if not isinstance(key, str) or not isinstance(value, Scalar):
-                raise ValueError(f"extra[{key!r}] must be a scalar, got {value!r}")
+                raise FactsError(f"extra[{key!r}] must be a scalar, got {value!r}")
         object.__setattr__(self, "extra", types.MappingProxyType(dict(self.extra)))
 
     def latest_arrival(self, at: datetime) -> Arrival | None:
@@ -477,7 +487,7 @@ def _decode_datetime(value):
     if isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected an ISO datetime, got {value!r}")
+        raise FactsError(f"expected an ISO datetime, got {value!r}")
     return datetime.fromisoformat(value)
 
 
@@ -485,7 +495,7 @@ def _decode_date(value):
     if isinstance(value, date) and not isinstance(value, datetime):
         return value
     if not isinstance(value, str):
-        raise ValueError(f"expected an ISO date, got {value!r}")
+        raise FactsError(f"expected an ISO date, got {value!r}")
     return date.fromisoformat(value)
 
 
@@ -520,14 +530,52 @@ def _decoders(cls) -> dict[str, Callable]:
     return {f.name: _decoder_for(hints[f.name]) for f in fields(cls)}
 
 
+# -- merging what the producers contribute ---------------------------------------------------
+
+# Fields several producers may each add to (a declaration's arrival and a pushed list's): the
+# contributions are concatenated. Any other field has one owner, so two producers can never
+# silently disagree about, say, the case status.
+TUPLE_FIELDS = frozenset({"arrivals", "travel", "tests", "quarantines"})
+
+
+class FactsConflict(FactsError):
+    """Two producers set the same one-owner field of one person's facts: a programming error of
+    the producers (they must agree who owns what), never the person's."""
+
+    def __init__(self, name: str, first: str, second: str):
+        super().__init__(f"facts field {name!r} set by both {first!r} and {second!r}", name)
+        self.code = "facts_conflict"
+
+
+def merge(parts: Iterable[tuple[str, Mapping[str, object]]]) -> dict[str, object]:
+    """One person's Facts fields from what each producer contributes, `(producer, fields)` in
+    order: tuple fields (`TUPLE_FIELDS`) concatenated in that order, `extra` mappings merged
+    (the later producer's key wins), any other field from one producer only (`FactsConflict`).
+    Only the fields someone contributed appear (`extra` too), so the result can be checked for
+    "nothing at all" and given to `Facts(**base, **merged)`."""
+    merged: dict[str, object] = {}
+    owners: dict[str, str] = {}
+    for producer, contributed in parts:
+        for name, value in contributed.items():
+            if name in TUPLE_FIELDS:
+                merged[name] = (*merged.get(name, ()), *value)
+            elif name == "extra":
+                merged["extra"] = {**merged.get("extra", {}), **value}
+            elif name in merged:
+                raise FactsConflict(name, owners[name], producer)
+            else:
+                merged[name] = value
+                owners[name] = producer
+    return merged
+
+
 # -- assembling facts from the producers ------------------------------------------------------
 
-# A producer app (declarations, testing, cases, quarantine, ...) registers a contributor: a
-# function (subject, at) -> mapping of Facts field names to values. `assemble` calls them all,
-# so the rules layer never imports a producer (DESIGN.md, "Layers").
+# A producer registers a contributor: a function (subject, at) -> mapping of Facts field names
+# to values, and `assemble` merges them all. The reassessment loop does the same per batch
+# through `rules.registry.facts_sources`; both merge with `merge`.
 Contributor = Callable[[object, datetime], Mapping[str, object]]
 _CONTRIBUTORS: dict[str, Contributor] = {}
-_TUPLE_FIELDS = frozenset({"arrivals", "travel", "tests", "quarantines"})
 
 
 def register_contributor(name: str, contributor: Contributor) -> None:
@@ -540,24 +588,8 @@ def unregister_contributor(name: str) -> None:
 
 
 def assemble(subject: object, at: datetime, base: Mapping[str, object] | None = None) -> Facts:
-    """Build the facts for `subject` at `at` from every registered contributor.
-
-    Tuple fields (arrivals, travel, tests, quarantines) are concatenated; `extra` mappings are
-    merged; any other field may come from one contributor only, so two producers can never
-    silently disagree about, say, the case status.
-    """
-    merged: dict[str, object] = dict(base or {})
-    owners: dict[str, str] = {k: "base" for k in merged}
-    extra: dict[str, Scalar] = dict(merged.pop("extra", {}) or {})
-    for name in sorted(_CONTRIBUTORS):
-        for key, value in _CONTRIBUTORS[name](subject, at).items():
-            if key in _TUPLE_FIELDS:
-                merged[key] = tuple(merged.get(key, ())) + tuple(value)
-            elif key == "extra":
-                extra.update(value)
-            elif key in merged:
-                raise ValueError(f"facts field {key!r} set by both {owners[key]!r} and {name!r}")
-            else:
-                merged[key] = value
-                owners[key] = name
-    return Facts(**merged, extra=extra)
+    """Build the facts for `subject` at `at` from `base` and every registered contributor, merged
+    by `merge` (`base` counts as the first producer)."""
+    parts = [("base", base or {})]
+    parts += [(name, _CONTRIBUTORS[name](subject, at)) for name in sorted(_CONTRIBUTORS)]
+    return Facts(**merge(parts))

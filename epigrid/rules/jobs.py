@@ -30,8 +30,12 @@ from epigrid.lib.errors import Conflict, Forbidden
 from epigrid.rules.models import BulkRun, BulkRunShard
 
 
-class LostClaim(RuntimeError):
+class LostClaim(Conflict):
     """Another worker took the shard over (this one was silent too long): undo the batch."""
+
+    def __init__(self, shard_id):
+        super().__init__("shard_taken_over", _("Another worker took this part of the run over."))
+        self.shard_id = shard_id
 
 
 def worker_token(worker: str = "") -> str:
@@ -46,7 +50,7 @@ class Checkpoint:
     stopped (its cursor, done, changed and counts)."""
 
     def __init__(self, shard: BulkRunShard, worker: str):
-        from epigrid.rules.services import ChangeCounter
+        from epigrid.rules.services.counts import ChangeCounter
 
         self.merge = ChangeCounter.merge
         self.pk, self.worker = shard.pk, worker
@@ -63,7 +67,7 @@ class Checkpoint:
             cursor=cursor, done=totals[0], changed=totals[1], counts=totals[2], heartbeat_at=timezone.now()
         )
         if not taken:
-            raise LostClaim(f"bulk run shard {self.pk} was taken over")
+            raise LostClaim(self.pk)
         self.cursor = cursor
         self.done, self.changed, self.counts = totals
 

@@ -1,4 +1,6 @@
 import uuid
+from datetime import date, datetime
+from typing import NamedTuple
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -65,19 +67,11 @@ class PersonRuleState(models.Model):
 
     @classmethod
     def on_person_merge(cls, *, survivor, merged) -> int:
-        """A merge (people.services.merge_persons) moves the merged record's facts, decisions
-        and measures to the survivor; the current state is one per person, so the survivor keeps
-        one, and is due for review at once: the scheduled review reassesses them with the facts
-        of both records (their decision history stays in DecisionRecord)."""
-        from django.utils import timezone
+        """people.services.merge_persons asks each model to move the merged record's rows: the
+        rules' service does it (`rules.services.states.merge_states`)."""
+        from epigrid.rules.services.states import merge_states
 
-        now = timezone.now()
-        if cls.objects.filter(person=survivor).exists():
-            count = cls.objects.filter(person=merged).delete()[0]
-        else:
-            count = cls.objects.filter(person=merged).update(person=survivor)
-        cls.objects.filter(person=survivor).update(next_review_at=now)
-        return count
+        return merge_states(survivor=survivor, merged=merged)
 
 
 class MeasureStatus(models.TextChoices):
@@ -265,3 +259,80 @@ class JobLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# -- typed rows for lib.bulk (a sweep writes these by the hundred thousand) -----------------
+# A row names every concrete field of DecisionRecord and MeasureRecord, so the instance the
+# handlers and listeners read is made from the row itself (`services.records.loaded`).
+
+
+class DecisionRow(NamedTuple):
+    id: uuid.UUID
+    person: uuid.UUID
+    evaluated_at: datetime
+    fingerprint: str
+    colour: str
+    result: dict
+    facts: dict
+    packs: list
+    cause: str
+    created_at: datetime
+
+
+class MeasureRow(NamedTuple):
+    id: uuid.UUID
+    person: uuid.UUID
+    key: str
+    kind: str
+    params: dict
+    rule_id: str
+    requirements: list
+    pack_id: str
+    pack_version: int
+    reason_zh: str
+    reason_en: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    counted_from: str
+    state: str
+    division_code: str
+    opened_at: datetime
+    decision: uuid.UUID
+    status: str = MeasureStatus.OPEN
+    closed_at: datetime | None = None
+
+
+class RuleStateRow(NamedTuple):
+    """A person's current decision, inserted or updated by `person`."""
+
+    person: uuid.UUID
+    decision: uuid.UUID
+    fingerprint: str
+    colour: str
+    division_code: str
+    evaluated_at: datetime
+    next_review_at: datetime | None
+
+
+class ReviewRow(NamedTuple):
+    """An unchanged decision's next review moved on (and its division, if the person moved)."""
+
+    person: uuid.UUID
+    next_review_at: datetime | None
+    division_code: str
+    evaluated_at: datetime
+
+
+class SweepRow(NamedTuple):
+    """A person as a sweep reads them (`Person.objects.values_list(*SweepRow._fields)`): the
+    fields the rules read of the person row, and their stored decision (None when never
+    assessed)."""
+
+    id: uuid.UUID
+    division_code: str
+    birth_date: date | None
+    nationality: str
+    rule_state__fingerprint: str | None
+    rule_state__colour: str | None
+    rule_state__next_review_at: datetime | None
+    rule_state__division_code: str | None

@@ -6,12 +6,10 @@ their open tasks."""
 
 from datetime import datetime
 
-from epigrid.accounts.audit import record_many
-from epigrid.lib.sql import any_of
 from epigrid.rules.engine import measure_label
 from epigrid.rules.task_due import task_due, task_window
-from epigrid.tasks.models import Assignee, Task, TaskStatus
-from epigrid.tasks.services import TaskSpec, open_tasks_bulk
+from epigrid.tasks.models import Assignee
+from epigrid.tasks.services import TaskSpec, cancel_for_sources, open_tasks_bulk
 
 
 def default_opened(records: list, actor, at: datetime) -> None:
@@ -47,10 +45,11 @@ def default_opened(records: list, actor, at: datetime) -> None:
 
 
 def default_closed(records: list, actor, at: datetime) -> None:
-    tasks = any_of(Task.objects, "source_id", [str(r.pk) for r in records]).filter(
-        source_type="measure", status=TaskStatus.OPEN
+    cancel_for_sources(
+        actor=actor,
+        source_type="measure",
+        source_ids=[str(r.pk) for r in records],
+        at=at,
+        outcome="measure_closed",
+        note="measure closed",
     )
-    rows = [(str(pk), division) for pk, division in tasks.values_list("pk", "division_code")]
-    if rows:
-        tasks.update(status=TaskStatus.CANCELLED, closed_at=at, outcome="measure_closed")
-        record_many(actor, "update", object_type="task", rows=rows, fields=["status"], note="measure closed")

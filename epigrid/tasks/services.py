@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from epigrid.accounts.audit import Actor, record
+from epigrid.accounts.audit import Actor, record, record_many
 from epigrid.accounts.scoping import prefix_q, scope_of, visible_to
 from epigrid.lib.bulk import insert_rows
 from epigrid.lib.errors import Conflict, DomainError
+from epigrid.lib.sql import any_of
 from epigrid.tasks.due import due_time
 from epigrid.tasks.models import Assignee, Task, TaskRow, TaskStatus
 
@@ -177,6 +178,22 @@ def cancel_for_source(*, actor: Actor, source_type: str, source_id: str, at: dat
                 note="source no longer applies",
             )
     return len(ids)
+
+
+def cancel_for_sources(
+    *, actor: Actor, source_type: str, source_ids: list[str], at: datetime, outcome: str, note: str
+) -> int:
+    """Cancel the open tasks of many sources that no longer apply (a reassessment closing
+    measures by the thousand): one UPDATE, one audit statement."""
+    tasks = any_of(Task.objects, "source_id", [str(s) for s in source_ids]).filter(
+        source_type=source_type, status=TaskStatus.OPEN
+    )
+    rows = [(str(pk), division) for pk, division in tasks.values_list("pk", "division_code")]
+    if rows:
+        with transaction.atomic():
+            tasks.update(status=TaskStatus.CANCELLED, closed_at=at, outcome=outcome[:40])
+            record_many(actor, "update", object_type="task", rows=rows, fields=["status"], note=note)
+    return len(rows)
 
 
 def completable_here(task: Task) -> bool:

@@ -14,7 +14,8 @@ from epigrid.declarations.models import Declaration, DeclarationStatus, PushedRo
 from epigrid.declarations.services import pushed_commit, pushed_upload
 from epigrid.rules import facts as rf
 from epigrid.rules.models import PersonRuleState
-from epigrid.rules.services import build_facts, risk_context
+from epigrid.rules.services.person_facts import build_facts
+from epigrid.rules.services.risk import risk_context
 
 from .conftest import GRID, WUCHANG, WUHAN, arrival, identity, local, stop
 from .lists import xlsx

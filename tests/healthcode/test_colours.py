@@ -14,7 +14,7 @@ from epigrid.healthcode.services.queries import history
 from epigrid.lib.chinatime import CHINA_TZ
 from epigrid.rules.facts import CaseStatus, ContactStatus, TestResult
 from epigrid.rules.models import PersonRuleState
-from epigrid.rules.services import due_for_review
+from epigrid.rules.services.queries import due_for_review
 
 from .conftest import GRID
 

@@ -12,8 +12,14 @@ from epigrid.accounts.audit import Actor
 from epigrid.lib.errors import Conflict
 from epigrid.regions.models import RiskArea
 from epigrid.regions.services import risk
-from epigrid.rules import bulk, services
+from epigrid.rules import bulk
 from epigrid.rules.models import BulkRun, DecisionRecord, MeasureRecord, PersonRuleState
+from epigrid.rules.services.evaluation import Evaluator
+from epigrid.rules.services.population import Population
+from epigrid.rules.services.queries import candidates_for_areas
+from epigrid.rules.services.risk import area_prefix
+from epigrid.rules.services.sweeping import reassess, sweep
+from epigrid.rules.services.writing import ReassessResult, write_batch
 
 from .conftest import AT, run_worker, t
 
@@ -52,12 +58,10 @@ def town(book, listing, make_person, grid_cells, system):
     for i in range(2):
         p = make_person(cells[i].code, name=f"上海{i}")
         people["shanghai"].append(book.arrival(p, at=t(6, 16), origin="310115"))
-    services.sweep(
-        services.Population(), at=AT - timedelta(hours=2), write=True, actor=system, cause="initial"
-    )
+    sweep(Population(), at=AT - timedelta(hours=2), write=True, actor=system, cause="initial")
     # one due for a scheduled review: a Wuhan test due at 08:00 on 20 June, assessed before
     due = book.arrival(make_person(cells[3].code, name="待复核"), at=t(6, 19, 20), origin="420100")
-    services.reassess(due, actor=system, at=t(6, 19, 21))
+    reassess(due, actor=system, at=t(6, 19, 21))
     people["due"] = [due]
     # one registered after the last sweep: never assessed
     people["new"] = [make_person(cells[5].code, name="新登记")]
@@ -134,26 +138,26 @@ def test_it_previews_then_publishes_and_the_counts_equal_the_changes_made(town, 
     for p in town["people"]["fengtai_old"] + town["people"]["shanghai"]:
         assert PersonRuleState.objects.get(person=p).colour == "green"
     # a second look at the same moment finds nothing left to change
-    again = services.sweep(services.Population(), at=AT, write=False)
+    again = sweep(Population(), at=AT, write=False)
     assert again.changed == 0
 
 
 def test_narrowing_to_the_people_concerned_gives_the_result_of_a_full_sweep(town, system):
     draft = draft_high_fengtai(system)
     applied = risk.apply_change(actor=system, publish=[draft.pk], withdraw=[town["xicheng"].pk], at=AT)
-    areas = sorted(services.area_prefix(a) for a in applied.areas)
-    candidates = services.candidates_for_areas(areas, AT)
+    areas = sorted(area_prefix(a) for a in applied.areas)
+    candidates = candidates_for_areas(areas, AT)
     everyone = PersonRuleState.objects.count() + 1  # + the one never assessed
     assert candidates is not None and len(candidates) < everyone
 
     outcomes = {}
     for name, population in (
-        ("full", services.Population()),
-        ("narrowed", services.Population(candidates=candidates)),
+        ("full", Population()),
+        ("narrowed", Population(candidates=candidates)),
     ):
         try:
             with transaction.atomic():
-                result = services.sweep(population, at=AT, write=True, actor=system, cause="risk_change")
+                result = sweep(population, at=AT, write=True, actor=system, cause="risk_change")
                 outcomes[name] = (result.counts, *_outcome())
                 raise Rollback
         except Rollback:
@@ -169,7 +173,7 @@ def test_a_source_that_cannot_name_its_people_makes_the_change_sweep_everyone(to
 
     register_facts_source("opaque", lambda persons, at: {})
     try:
-        assert services.candidates_for_areas(["1101"], AT) is None
+        assert candidates_for_areas(["1101"], AT) is None
     finally:
         unregister_facts_source("opaque")
 
@@ -245,7 +249,7 @@ def test_a_failing_run_is_marked_failed_with_its_error(town, system, monkeypatch
     def broken(*args, **kwargs):
         raise RuntimeError("facts source down")
 
-    monkeypatch.setattr(services, "sweep", broken)
+    monkeypatch.setattr(bulk, "sweep", broken)
     with pytest.raises(RuntimeError):
         bulk.execute_shard(run.pk, 0)
     run.refresh_from_db()
@@ -256,17 +260,17 @@ def test_a_batch_never_sets_back_a_person_reassessed_since_it_was_read(book, mak
     """A producer reassesses someone with a fresh declaration while a bulk run holds an older
     evaluation of them: the bulk run leaves the newer decision alone."""
     person = make_person(cell.code)
-    services.reassess(person, actor=system, at=AT)
-    evaluator = services.Evaluator(AT)
+    reassess(person, actor=system, at=AT)
+    evaluator = Evaluator(AT)
     stale = evaluator.evaluate([person])  # a bulk run read the person here
     book.arrival(person, at=t(6, 19), origin="420102")
-    services.reassess(person, actor=system, at=AT, cause="declaration")
+    reassess(person, actor=system, at=AT, cause="declaration")
     newer = PersonRuleState.objects.get(person=person).fingerprint
 
-    stale[0].decision = services.Evaluator(AT + timedelta(hours=1)).evaluate([person])[0].decision
+    stale[0].decision = Evaluator(AT + timedelta(hours=1)).evaluate([person])[0].decision
     stale[0].fingerprint = "something else entirely"
-    result = services.ReassessResult(keep_records=False)
-    services._write(stale, evaluator=evaluator, actor=system, at=AT, cause="bulk", result=result)
+    result = ReassessResult(keep_records=False)
+    write_batch(stale, evaluator=evaluator, actor=system, at=AT, cause="bulk", result=result)
 
     assert result.skipped == 1 and result.changed == 0
     assert PersonRuleState.objects.get(person=person).fingerprint == newer

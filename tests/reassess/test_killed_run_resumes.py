@@ -15,9 +15,12 @@ from django_tasks_db.models import DBTaskResult
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
 from epigrid.lib import jobs
-from epigrid.rules import bulk, services
+from epigrid.rules import bulk
 from epigrid.rules import jobs as run_jobs
 from epigrid.rules.models import BulkRun, BulkRunShard, DecisionRecord
+from epigrid.rules.services import sweeping as sweep_module
+from epigrid.rules.services.population import Population
+from epigrid.rules.services.sweeping import sweep
 from tests.killing import kill_inside, later_clock, run_worker_once
 
 from .conftest import AT
@@ -49,14 +52,14 @@ def test_it_resumes_a_publication_killed_mid_batch_with_each_decision_written_on
     )
     preview = bulk.run_inline(preview)
     expected = preview.counts[""]["people"]
-    monkeypatch.setattr(services, "SWEEP_BATCH", BATCH)
+    monkeypatch.setattr(bulk, "SWEEP_BATCH", BATCH)
     published = bulk.publish_risk_change(actor=actor, preview=preview, at=AT)
     shard = BulkRunShard.objects.get(run=published)
     # `epigrid worker` takes the shard and is killed inside its second batch, before it commits
     kill_inside(
         run_worker_once,
-        module=services,
-        name="_write",
+        module=sweep_module,
+        name="write_batch",
         call=2,
         landed=lambda: BulkRunShard.objects.get(pk=shard.pk).done == BATCH,
     )
@@ -92,7 +95,7 @@ def test_it_resumes_a_publication_killed_mid_batch_with_each_decision_written_on
     assert written.count() == expected
     assert not written.values("person").annotate(n=Count("id")).filter(n__gt=1).exists()
     # nothing is left to change at that moment
-    assert services.sweep(services.Population(), at=AT, write=False).changed == 0
+    assert sweep(Population(), at=AT, write=False).changed == 0
     assert (
         AuditEvent.objects.filter(object_id=str(published.pk), note__startswith="shard 0 resumed").count()
         == 1
@@ -193,8 +196,8 @@ def test_a_scheduled_review_killed_mid_sweep_is_closed_and_the_schedule_queued_a
     review_due.enqueue(None, 300)  # the schedule: every five minutes
     kill_inside(
         run_worker_once,
-        module=services,
-        name="_write",
+        module=sweep_module,
+        name="write_batch",
         call=1,
         landed=lambda: JobLock.objects.filter(name="rules.review", until__isnull=False).exists(),
     )

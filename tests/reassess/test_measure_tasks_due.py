@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from epigrid.rules import services
+from epigrid.rules.services.sweeping import reassess, reassess_many
 from epigrid.tasks.models import Task
 from epigrid.tasks.services import counts_by_division
 
@@ -25,7 +25,7 @@ def test_it_opens_a_key_area_returnees_tasks_due_in_their_time_to_act_not_overdu
     now = clock.now
     person = book.arrival(make_person(cell.code, name="李雷"), at=now - late, origin="420102")
 
-    services.reassess(person, actor=system, at=now, cause="declaration")
+    reassess(person, actor=system, at=now, cause="declaration")
 
     tasks = {t.kind: t for t in Task.objects.filter(person=person, status="open")}
     assert {"measure_quarantine", "measure_health_monitoring", "measure_test"} <= set(tasks)
@@ -64,7 +64,7 @@ def test_the_migration_redates_open_tasks_opened_due_at_their_measures_start(
     listing("420000", "key", date(2020, 1, 23))
     now = clock.now
     person = book.arrival(make_person(cell.code), at=now - timedelta(days=2), origin="420102")
-    services.reassess(person, actor=system, at=now)
+    reassess(person, actor=system, at=now)
     quarantine = Task.objects.get(person=person, kind="measure_quarantine")
     monitoring = Task.objects.get(person=person, kind="measure_health_monitoring")
     # as the old handler opened it: due at the measure's start, overdue from the first day
@@ -91,7 +91,7 @@ def test_it_says_when_a_tests_own_time_limit_passed_before_its_task_existed(
     late = book.arrival(make_person(cell.code, name="韩梅梅"), at=now - timedelta(days=2), origin="420102")
     on_time = book.arrival(make_person(cell.code, name="李雷"), at=now - timedelta(hours=1), origin="420102")
 
-    services.reassess_many([late.pk, on_time.pk], actor=system, at=now, cause="declaration")
+    reassess_many([late.pk, on_time.pk], actor=system, at=now, cause="declaration")
 
     late_task = Task.objects.get(person=late, kind="measure_test")
     assert late_task.due_at > now

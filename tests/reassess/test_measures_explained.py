@@ -9,7 +9,7 @@ from django.conf import settings
 
 from epigrid.people.services import create_private_link
 from epigrid.regions.services import risk
-from epigrid.rules import services
+from epigrid.rules.services.sweeping import reassess
 
 from .conftest import AT, t
 
@@ -22,7 +22,7 @@ WUHAN_ZH = "到达前14天内有武汉市旅居史"
 def returnee(book, listing, make_person, cell, system):
     key = listing("420000", "key", date(2020, 1, 23), notice="key-area list")
     person = book.arrival(make_person(cell.code, name="韩梅梅"), at=t(6, 15), origin="420102")
-    services.reassess(person, actor=system, at=AT, cause="declaration")
+    reassess(person, actor=system, at=AT, cause="declaration")
     return person, key
 
 
@@ -45,7 +45,7 @@ def test_staff_see_reason_clause_rule_and_times_in_chinese(returnee, persona, cl
 def test_staff_see_it_in_english_with_the_history_of_changes(returnee, persona, client_for, cell, system):
     person, key = returnee
     risk.apply_change(actor=system, publish=[], withdraw=[key.pk], at=AT + timedelta(days=1))
-    services.reassess(person, actor=system, at=AT + timedelta(days=1), cause="risk_change")
+    reassess(person, actor=system, at=AT + timedelta(days=1), cause="risk_change")
     worker = persona("grid_worker", prefixes=[cell.code])
     response = client_for(worker).get(f"/people/{person.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     panel = response.content.decode()

@@ -8,9 +8,10 @@ from django.core.management import call_command
 
 from epigrid.accounts.audit import Actor
 from epigrid.regions.services import risk
-from epigrid.rules import services
 from epigrid.rules.models import BulkRun, PersonRuleState
 from epigrid.rules.registry import register_facts_source, unregister_facts_source
+from epigrid.rules.services.population import Population
+from epigrid.rules.services.sweeping import sweep
 from tests.conftest import screenshot
 
 from .conftest import FactsBook
@@ -31,7 +32,7 @@ def test_it_previews_and_publishes_a_change_in_the_browser(
             book.arrival(make_person(code, name=f"到达{i}"), at=now - timedelta(days=2), origin="110106")
             for i, code in enumerate(cells)
         ]
-        services.sweep(services.Population(), at=now - timedelta(minutes=1), write=True, actor=system)
+        sweep(Population(), at=now - timedelta(minutes=1), write=True, actor=system)
         risk.create_draft(
             actor=system,
             data=risk.RiskAreaInput(

@@ -8,8 +8,10 @@ from unittest import mock
 import pytest
 
 from epigrid.regions.models import RiskArea
-from epigrid.rules import bulk, services
+from epigrid.rules import bulk
 from epigrid.rules.models import BulkRun, MeasureRecord, PersonRuleState
+from epigrid.rules.services.population import Population
+from epigrid.rules.services.sweeping import sweep
 
 from .conftest import run_worker
 
@@ -23,7 +25,7 @@ def now_people(book, make_person, grid_cells, system, clock):
         person = make_person(grid_cells[i].code, name=f"到达{i}")
         book.arrival(person, at=now - timedelta(days=3, hours=i), origin="420102")
         people.append(person)
-    services.sweep(services.Population(), at=now - timedelta(minutes=5), write=True, actor=system)
+    sweep(Population(), at=now - timedelta(minutes=5), write=True, actor=system)
     return people
 
 

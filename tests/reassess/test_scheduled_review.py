@@ -10,8 +10,9 @@ from django.core.management import call_command
 
 from epigrid.accounts.audit import Actor
 from epigrid.lib.chinatime import CHINA_TZ
-from epigrid.rules import bulk, services
+from epigrid.rules import bulk
 from epigrid.rules.models import BulkRun, DecisionRecord, JobLock, PersonRuleState
+from epigrid.rules.services.sweeping import reassess, reassess_many
 
 from .conftest import run_worker, t
 
@@ -23,7 +24,7 @@ def _colour(person) -> str:
 def test_a_yellow_code_clears_at_the_review_after_14_days(book, listing, make_person, cell, system):
     listing("110102", "medium", date(2020, 6, 13), notice="Beijing list")
     person = book.arrival(make_person(cell.code), at=t(6, 17), origin="110102")
-    services.reassess(person, actor=system, at=t(6, 17, 12))
+    reassess(person, actor=system, at=t(6, 17, 12))
     state = PersonRuleState.objects.get(person=person)
     assert state.colour == "yellow" and state.next_review_at == t(7, 1)
 
@@ -48,7 +49,7 @@ def test_a_red_code_clears_only_with_its_negative_test(book, listing, make_perso
     tested = book.arrival(make_person(grid_cells[0].code), at=t(6, 16), origin="110106")
     book.test(tested, sampled=t(6, 18), reported=t(6, 18, 20))
     untested = book.arrival(make_person(grid_cells[1].code), at=t(6, 16), origin="110106")
-    services.reassess_many([tested.pk, untested.pk], actor=system, at=t(6, 19))
+    reassess_many([tested.pk, untested.pk], actor=system, at=t(6, 19))
     assert _colour(tested) == _colour(untested) == "red"
 
     bulk.review(at=t(6, 30, 11), actor=system)
@@ -65,7 +66,7 @@ def test_the_review_runs_as_a_background_task(book, listing, make_person, cell, 
 
     listing("110102", "medium", date(2020, 6, 13))
     person = book.arrival(make_person(cell.code), at=t(6, 17), origin="110102")
-    services.reassess(person, actor=system, at=t(6, 17, 12))
+    reassess(person, actor=system, at=t(6, 17, 12))
     review_due.enqueue(t(7, 2).isoformat())
     run_worker()
     assert _colour(person) == "green"
@@ -74,7 +75,7 @@ def test_the_review_runs_as_a_background_task(book, listing, make_person, cell, 
 def test_two_reviews_never_run_at_once(book, listing, make_person, cell, system):
     listing("110102", "medium", date(2020, 6, 13))
     person = book.arrival(make_person(cell.code), at=t(6, 17), origin="110102")
-    services.reassess(person, actor=system, at=t(6, 17, 12))
+    reassess(person, actor=system, at=t(6, 17, 12))
     assert bulk.claim_lock("rules.review", "another-worker", timedelta(minutes=30))
 
     skipped = bulk.review(at=t(7, 2), actor=system)
@@ -116,7 +117,7 @@ def test_a_listing_from_a_later_day_takes_effect_at_that_days_review(
     """Published on 20 June for 22 June: the people it concerns are reviewed on 22 June."""
     listing("110102", "medium", date(2020, 6, 22), notice="from the 22nd")
     person = book.arrival(make_person(cell.code), at=t(6, 19), origin="110102")
-    services.reassess(person, actor=system, at=t(6, 20))
+    reassess(person, actor=system, at=t(6, 20))
     state = PersonRuleState.objects.get(person=person)
     assert state.colour == "green" and state.next_review_at == datetime(2020, 6, 22, tzinfo=CHINA_TZ)
 
@@ -134,7 +135,7 @@ def test_the_workers_keep_the_review_going_once_it_is_scheduled(
 
     listing("110102", "medium", date(2020, 6, 13))
     person = book.arrival(make_person(cell.code), at=t(6, 17), origin="110102")
-    services.reassess(person, actor=system, at=t(6, 17, 12))
+    reassess(person, actor=system, at=t(6, 17, 12))
 
     out = StringIO()
     call_command("rules", "review", "--schedule", "300", stdout=out)

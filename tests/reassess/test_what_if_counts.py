@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from epigrid.regions.services import risk
-from epigrid.rules import services
 from epigrid.rules.models import BulkRun
+from epigrid.rules.services.population import Population
+from epigrid.rules.services.sweeping import sweep
 
 from .conftest import run_worker
 
@@ -21,7 +22,7 @@ def change(book, make_person, grid_cells, system, clock):
     for i in range(3):
         person = make_person(grid_cells[i].code, name=f"到达{i}")
         book.arrival(person, at=now - timedelta(days=3, hours=i), origin="420102")
-    services.sweep(services.Population(), at=now - timedelta(minutes=5), write=True, actor=system)
+    sweep(Population(), at=now - timedelta(minutes=5), write=True, actor=system)
     for i in range(5):
         make_person(grid_cells[i].code, name=f"新登记{i}")
     return risk.create_draft(

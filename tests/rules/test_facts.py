@@ -6,6 +6,8 @@ import json
 from datetime import date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from epigrid.rules import (
     Arrival,
@@ -21,7 +23,14 @@ from epigrid.rules import (
     assemble,
     register_contributor,
 )
-from epigrid.rules.facts import division_prefix, unregister_contributor, within
+from epigrid.rules.facts import (
+    TUPLE_FIELDS,
+    FactsConflict,
+    division_prefix,
+    merge,
+    unregister_contributor,
+    within,
+)
 
 from .builders import RISK, d, lab, person, t
 
@@ -148,3 +157,38 @@ def test_assemble_merges_what_each_producer_contributes():
     finally:
         for name in ("test-declarations", "test-lab", "test-risk", "test-risk-again"):
             unregister_contributor(name)
+
+
+_values = st.integers(min_value=0, max_value=9)
+_part = st.fixed_dictionaries(
+    {},
+    optional={
+        "arrivals": st.tuples(_values),
+        "travel": st.lists(_values, max_size=3).map(tuple),
+        "tests": st.lists(_values, max_size=3).map(tuple),
+        "extra": st.dictionaries(st.sampled_from("abc"), _values, max_size=2),
+        "case": _values,
+        "contact": _values,
+    },
+)
+
+
+@given(st.lists(_part, max_size=5))
+def test_merge_concatenates_tuple_fields_merges_extra_and_takes_other_fields_from_one_producer(parts):
+    named = [(f"p{i}", part) for i, part in enumerate(parts)]
+    owners = [name for part in parts for name in part if name not in TUPLE_FIELDS and name != "extra"]
+    if len(owners) != len(set(owners)):
+        with pytest.raises(FactsConflict):
+            merge(named)
+        return
+    merged = merge(named)
+    for name in TUPLE_FIELDS:
+        given_ = [part[name] for part in parts if name in part]
+        assert merged.get(name) == (tuple(v for value in given_ for v in value) if given_ else None)
+    extras = [part["extra"] for part in parts if "extra" in part]
+    assert merged.get("extra") == ({k: v for extra in extras for k, v in extra.items()} if extras else None)
+    for name in ("case", "contact"):
+        assert merged.get(name) == next((part[name] for part in parts if name in part), None)
+    # merging in two steps gives the same: what the reassessment loop and `assemble` rely on
+    halfway = len(named) // 2
+    assert merge([("first", merge(named[:halfway])), ("rest", merge(named[halfway:]))]) == merged
