@@ -428,10 +428,11 @@ def merge_persons(*, actor: Actor, survivor: Person, merged: Person, reason: str
         if survivor.is_merged or merged.is_merged:
             raise Conflict("person_merged", _("One of the records was already merged."))
         moved: dict[str, int] = {}
+        at = timezone.now()
         for model, fk in _relations_to_person():
             hook = getattr(model, "on_person_merge", None)
             if hook is not None:
-                count = hook(survivor=survivor, merged=merged)
+                count = hook(survivor=survivor, merged=merged, at=at)
             else:
                 count = model._default_manager.filter(**{fk: merged}).update(**{fk: survivor})
             if count:
@@ -448,7 +449,7 @@ def merge_persons(*, actor: Actor, survivor: Person, merged: Person, reason: str
                 else:
                     setattr(survivor, name, getattr(merged, name))
                 filled.append("phone" if name == "phone_enc" else name)
-        now = timezone.now()
+        now = at
         survivor.updated_at = now
         survivor.save()
         merged.status = Status.MERGED

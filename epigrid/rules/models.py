@@ -66,12 +66,12 @@ class PersonRuleState(models.Model):
         return f"{self.person_id} {self.colour}"
 
     @classmethod
-    def on_person_merge(cls, *, survivor, merged) -> int:
+    def on_person_merge(cls, *, survivor, merged, at=None) -> int:
         """people.services.merge_persons asks each model to move the merged record's rows: the
         rules' service does it (`rules.services.states.merge_states`)."""
         from epigrid.rules.services.states import merge_states
 
-        return merge_states(survivor=survivor, merged=merged)
+        return merge_states(survivor=survivor, merged=merged, at=at)
 
 
 class MeasureStatus(models.TextChoices):
