@@ -24,7 +24,7 @@ A pack may lower a measure's floor only by saying so with the clause that allows
       days: 14
       code_colour: {at_least: yellow, requirements: [XX-1]}
 
-Pure logic: `packs.py` compiles the floor of each measure at load time, `engine.evaluate` calls
+Pure logic: `packs/` compiles the floor of each measure at load time, `engine.evaluate` calls
 `hold` with the measures that run.
 """
 

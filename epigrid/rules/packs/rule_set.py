@@ -1,0 +1,85 @@
+"""`RuleSet`: packs in force combined for evaluation (replaced rule ids, override targets, the
+order overriding rules are looked at in), built once per combination by `rule_set`."""
+
+from __future__ import annotations
+
+import fnmatch
+import types
+from collections.abc import Iterable
+
+from .schema import Pack, PackError, Rule
+
+
+class RuleSet:
+    """Packs combined for evaluation; built once per combination and reused."""
+
+    def __init__(self, packs: Iterable[Pack]):
+        self.packs = tuple(sorted(packs, key=lambda p: (len(p.prefix), p.id)))
+        rules: dict[str, Rule] = {}
+        self.replaced: list[tuple[Rule, Rule]] = []
+        for pack in self.packs:
+            for rule in pack.rules:
+                previous = rules.get(rule.id)
+                if previous is not None:
+                    if len(previous.pack_prefix) >= len(rule.pack_prefix):
+                        raise PackError(
+                            f"rule id also defined by {previous.pack_id} at the same level; "
+                            "only a more specific jurisdiction may replace a rule",
+                            pack.file,
+                            rule.id,
+                        )
+                    del rules[rule.id]
+                    self.replaced.append((previous, rule))
+                rules[rule.id] = rule
+        self.rules: tuple[Rule, ...] = tuple(rules.values())
+        self.pack_refs = tuple(
+            types.MappingProxyType(
+                {
+                    "id": p.id,
+                    "version": p.version,
+                    "fingerprint": p.fingerprint,
+                    "jurisdiction": p.jurisdiction,
+                },
+            )
+            for p in self.packs
+        )
+        self.tests = tuple(r.condition.test for r in self.rules)
+        index = {r.id: i for i, r in enumerate(self.rules)}
+        self.targets: dict[int, tuple[int, ...]] = {}
+        self.ignored_overrides: list[tuple[str, str]] = []
+        for i, rule in enumerate(self.rules):
+            found = []
+            for pattern in rule.override_rules:
+                for other_id in fnmatch.filter(index, pattern):
+                    j = index[other_id]
+                    if j == i:
+                        continue
+                    if self.rules[j].priority < rule.priority:
+                        found.append(j)
+                    else:
+                        self.ignored_overrides.append((rule.id, other_id))
+            if found:
+                self.targets[i] = tuple(sorted(set(found)))
+        # Overriding rules in descending priority: by the time a rule is looked at, whether it is
+        # itself switched off is settled, because only higher-priority rules can switch it off.
+        self.overriders = tuple(
+            sorted(
+                (i for i, r in enumerate(self.rules) if i in self.targets or r.override_measures),
+                key=lambda i: (-self.rules[i].priority, i),
+            )
+        )
+
+
+_RULE_SETS: dict[tuple[Pack, ...], RuleSet] = {}
+
+
+def rule_set(packs: Pack | RuleSet | Iterable[Pack]) -> RuleSet:
+    if isinstance(packs, RuleSet):
+        return packs
+    key = (packs,) if isinstance(packs, Pack) else tuple(packs)
+    found = _RULE_SETS.get(key)
+    if found is None:
+        if len(_RULE_SETS) > 256:
+            _RULE_SETS.clear()
+        found = _RULE_SETS[key] = RuleSet(key)
+    return found
