@@ -110,47 +110,64 @@ def compile_field(raw: Mapping) -> Node:
     if len(ops) != 1 or ops[0] not in COMPARATORS:
         raise ConditionError(f"field {path}: give exactly one comparison from {list(COMPARATORS)}, got {ops}")
     op = ops[0]
-    value = raw[op]
-    get = spec.get
     if op == "present":
-        if not isinstance(value, bool):
-            raise ConditionError(f"field {path}: present must be true or false")
-
-        def test(ctx):
-            v = get(ctx)
-            return (v is not None and v != "") == value
-
-        return Node("field", f"{path} present={value}", test)
+        return _present(path, spec, raw[op])
     if op in ("in", "not_in"):
-        if not isinstance(value, list) or not value:
-            raise ConditionError(f"field {path}: {op} needs a non-empty list")
-        if spec.kind == "place":
-            value = [place_code(f"field {path}", v) for v in value]
-        for item in value:
-            _check_value(path, spec, item)
-        members = frozenset(value)
-        if op == "in":
-
-            def test(ctx):
-                v = get(ctx)
-                return v is not None and v in members
-        else:
-
-            def test(ctx):
-                v = get(ctx)
-                return v is not None and v not in members
-
-        return Node("field", f"{path} {op} {sorted(members, key=str)}", test)
+        return _membership(path, spec, op, raw[op])
     if op == "within":
-        if spec.kind != "place":
-            raise ConditionError(f"field {path}: within compares places; {path} is not one")
-        area = division_prefix(place_code(f"field {path}", value))
+        return _within(path, spec, raw[op])
+    return _comparison(path, spec, op, raw[op])
+
+
+def _present(path: str, spec: _Field, value) -> Node:
+    if not isinstance(value, bool):
+        raise ConditionError(f"field {path}: present must be true or false")
+    get = spec.get
+
+    def test(ctx):
+        v = get(ctx)
+        return (v is not None and v != "") == value
+
+    return Node("field", f"{path} present={value}", test)
+
+
+def _membership(path: str, spec: _Field, op: str, value) -> Node:
+    if not isinstance(value, list) or not value:
+        raise ConditionError(f"field {path}: {op} needs a non-empty list")
+    if spec.kind == "place":
+        value = [place_code(f"field {path}", v) for v in value]
+    for item in value:
+        _check_value(path, spec, item)
+    members = frozenset(value)
+    get = spec.get
+    if op == "in":
 
         def test(ctx):
             v = get(ctx)
-            return isinstance(v, str) and v != "" and division_prefix(v).startswith(area)
+            return v is not None and v in members
+    else:
 
-        return Node("field", f"{path} within {area}", test)
+        def test(ctx):
+            v = get(ctx)
+            return v is not None and v not in members
+
+    return Node("field", f"{path} {op} {sorted(members, key=str)}", test)
+
+
+def _within(path: str, spec: _Field, value) -> Node:
+    if spec.kind != "place":
+        raise ConditionError(f"field {path}: within compares places; {path} is not one")
+    area = division_prefix(place_code(f"field {path}", value))
+    get = spec.get
+
+    def test(ctx):
+        v = get(ctx)
+        return isinstance(v, str) and v != "" and division_prefix(v).startswith(area)
+
+    return Node("field", f"{path} within {area}", test)
+
+
+def _comparison(path: str, spec: _Field, op: str, value) -> Node:
     if spec.kind == "place":
         value = place_code(f"field {path}", value)
     _check_value(path, spec, value)
@@ -164,6 +181,7 @@ def compile_field(raw: Mapping) -> Node:
         "gt": lambda v: v > value,
         "ge": lambda v: v >= value,
     }[op]
+    get = spec.get
 
     def test(ctx):
         v = get(ctx)

@@ -49,67 +49,70 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M") if moment is not None else "?"
 
 
+_RESTRICTION_NAMES = {
+    "commute_only": ("除上下班外不外出", "Out only to commute to work"),
+    "no_gatherings": ("不组织、参与聚餐聚会", "No dinners or gatherings"),
+    "no_school_entry": ("暂不入校", "No entry to school"),
+}
+_PERIOD_NAMES = {
+    "health_monitoring": ("每日健康监测", "Daily health monitoring"),
+    "closed_loop": ("闭环管理", "Closed-loop management"),
+    "grid_management": ("纳入社区网格化管理", "Community grid management"),
+    "follow_up": ("跟踪随访", "Follow-up"),
+}
+
+
 def measure_label(measure: Measure, lang: str = "zh-hans") -> str:
     zh = lang == "zh-hans"
     p = measure.params
+    kind = measure.kind
+    if kind == "test":
+        return _test_text(measure, zh)
+    if kind == "advance_report":
+        return "提前报备行程" if zh else "Report the journey in advance"
+    if kind == "exempt":
+        rules = ", ".join(p.get("from_rules") or ()) or "-"
+        return f"免于 {rules}" if zh else f"Exempt from {rules}"
     days = p.get("days")
     span = f"{_when(measure.start)} → {_when(measure.end)}"
     if measure.end is None:  # until released: no end to show, not a "?"
         span = f"自{_when(measure.start)}起" if zh else f"from {_when(measure.start)}"
-    kind = measure.kind
-    if kind == "test":
-        names = [_TEST_NAMES[t][0 if zh else 1] for t in p["tests"]]
-        if zh:
-            text = "、".join(names) + ("（免费）" if p.get("free") else "") + f"，{_when(measure.end)}前完成"
-        else:
-            text = (
-                " and ".join(names).capitalize()
-                + (" tests" if len(names) > 1 else " test")
-                + (", free of charge" if p.get("free") else "")
-                + f", due {_when(measure.end)}"
-            )
-    elif kind == "quarantine":
-        name = _QUARANTINE_NAMES[p["quarantine"]][0 if zh else 1]
-        if p.get("alternative"):
-            alt = _QUARANTINE_NAMES[p["alternative"]]
-            name += f"或{alt[0]}" if zh else f" or {alt[1].lower()}"
-        if p.get("place") == "first_entry_point":
-            name = "在第一入境点" + name if zh else name + " at the first entry point"
+    if kind == "quarantine":
+        name = _quarantine_name(p, zh)
         length = (f"{days}天" if zh else f"{days} days") if days else ("至解除" if zh else "until released")
-        text = f"{name}，{length}，{span}" if zh else f"{name}, {length}, {span}"
-    elif kind == "restriction":
-        scope = p["scope"]
-        if zh:
-            text = {
-                "commute_only": "除上下班外不外出",
-                "no_gatherings": "不组织、参与聚餐聚会",
-                "no_school_entry": "暂不入校",
-            }[scope] + f"，{days}天，{span}"
-        else:
-            text = {
-                "commute_only": "Out only to commute to work",
-                "no_gatherings": "No dinners or gatherings",
-                "no_school_entry": "No entry to school",
-            }[scope] + f", {days} days, {span}"
-    elif kind == "advance_report":
-        text = "提前报备行程" if zh else "Report the journey in advance"
-    elif kind == "exempt":
-        rules = ", ".join(p.get("from_rules") or ()) or "-"
-        text = f"免于 {rules}" if zh else f"Exempt from {rules}"
-    else:
-        name = {
-            "health_monitoring": ("每日健康监测", "Daily health monitoring"),
-            "closed_loop": ("闭环管理", "Closed-loop management"),
-            "grid_management": ("纳入社区网格化管理", "Community grid management"),
-            "follow_up": ("跟踪随访", "Follow-up"),
-        }[kind][0 if zh else 1]
-        if kind == "follow_up" and p.get("home_self_isolation"):
-            name += "（居家自我隔离）" if zh else " with home self-isolation"
-        if days:
-            text = f"{name}，{days}天，{span}" if zh else f"{name}, {days} days, {span}"
-        else:
-            text = f"{name}，自{_when(measure.start)}起" if zh else f"{name}, from {_when(measure.start)}"
-    return text
+        return f"{name}，{length}，{span}" if zh else f"{name}, {length}, {span}"
+    if kind == "restriction":
+        name = _RESTRICTION_NAMES[p["scope"]][0 if zh else 1]
+        return f"{name}，{days}天，{span}" if zh else f"{name}, {days} days, {span}"
+    name = _PERIOD_NAMES[kind][0 if zh else 1]
+    if kind == "follow_up" and p.get("home_self_isolation"):
+        name += "（居家自我隔离）" if zh else " with home self-isolation"
+    if days:
+        return f"{name}，{days}天，{span}" if zh else f"{name}, {days} days, {span}"
+    return f"{name}，自{_when(measure.start)}起" if zh else f"{name}, from {_when(measure.start)}"
+
+
+def _test_text(measure: Measure, zh: bool) -> str:
+    p = measure.params
+    names = [_TEST_NAMES[t][0 if zh else 1] for t in p["tests"]]
+    if zh:
+        return "、".join(names) + ("（免费）" if p.get("free") else "") + f"，{_when(measure.end)}前完成"
+    return (
+        " and ".join(names).capitalize()
+        + (" tests" if len(names) > 1 else " test")
+        + (", free of charge" if p.get("free") else "")
+        + f", due {_when(measure.end)}"
+    )
+
+
+def _quarantine_name(p, zh: bool) -> str:
+    name = _QUARANTINE_NAMES[p["quarantine"]][0 if zh else 1]
+    if p.get("alternative"):
+        alt = _QUARANTINE_NAMES[p["alternative"]]
+        name += f"或{alt[0]}" if zh else f" or {alt[1].lower()}"
+    if p.get("place") == "first_entry_point":
+        name = "在第一入境点" + name if zh else name + " at the first entry point"
+    return name
 
 
 def explain(decision: Decision, lang: str = "zh-hans") -> list[str]:

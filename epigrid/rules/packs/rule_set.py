@@ -15,8 +15,35 @@ class RuleSet:
 
     def __init__(self, packs: Iterable[Pack]):
         self.packs = tuple(sorted(packs, key=lambda p: (len(p.prefix), p.id)))
-        rules: dict[str, Rule] = {}
         self.replaced: list[tuple[Rule, Rule]] = []
+        self.rules: tuple[Rule, ...] = self._combine_rules()
+        self.pack_refs = tuple(
+            types.MappingProxyType(
+                {
+                    "id": p.id,
+                    "version": p.version,
+                    "fingerprint": p.fingerprint,
+                    "jurisdiction": p.jurisdiction,
+                },
+            )
+            for p in self.packs
+        )
+        self.tests = tuple(r.condition.test for r in self.rules)
+        self.ignored_overrides: list[tuple[str, str]] = []
+        self.targets: dict[int, tuple[int, ...]] = self._override_targets()
+        # Overriding rules in descending priority: by the time a rule is looked at, whether it is
+        # itself switched off is settled, because only higher-priority rules can switch it off.
+        self.overriders = tuple(
+            sorted(
+                (i for i, r in enumerate(self.rules) if i in self.targets or r.override_measures),
+                key=lambda i: (-self.rules[i].priority, i),
+            )
+        )
+
+    def _combine_rules(self) -> tuple[Rule, ...]:
+        """Every rule of every pack, broadest pack first; a more specific pack's rule replaces
+        the broader one of the same id (noted in `replaced`)."""
+        rules: dict[str, Rule] = {}
         for pack in self.packs:
             for rule in pack.rules:
                 previous = rules.get(rule.id)
@@ -31,22 +58,13 @@ class RuleSet:
                     del rules[rule.id]
                     self.replaced.append((previous, rule))
                 rules[rule.id] = rule
-        self.rules: tuple[Rule, ...] = tuple(rules.values())
-        self.pack_refs = tuple(
-            types.MappingProxyType(
-                {
-                    "id": p.id,
-                    "version": p.version,
-                    "fingerprint": p.fingerprint,
-                    "jurisdiction": p.jurisdiction,
-                },
-            )
-            for p in self.packs
-        )
-        self.tests = tuple(r.condition.test for r in self.rules)
+        return tuple(rules.values())
+
+    def _override_targets(self) -> dict[int, tuple[int, ...]]:
+        """Rule → the lower-priority rules its `overrides.rules` patterns name; a pattern naming
+        a rule of equal or higher priority is noted in `ignored_overrides` and has no effect."""
         index = {r.id: i for i, r in enumerate(self.rules)}
-        self.targets: dict[int, tuple[int, ...]] = {}
-        self.ignored_overrides: list[tuple[str, str]] = []
+        targets: dict[int, tuple[int, ...]] = {}
         for i, rule in enumerate(self.rules):
             found = []
             for pattern in rule.override_rules:
@@ -59,15 +77,8 @@ class RuleSet:
                     else:
                         self.ignored_overrides.append((rule.id, other_id))
             if found:
-                self.targets[i] = tuple(sorted(set(found)))
-        # Overriding rules in descending priority: by the time a rule is looked at, whether it is
-        # itself switched off is settled, because only higher-priority rules can switch it off.
-        self.overriders = tuple(
-            sorted(
-                (i for i, r in enumerate(self.rules) if i in self.targets or r.override_measures),
-                key=lambda i: (-self.rules[i].priority, i),
-            )
-        )
+                targets[i] = tuple(sorted(set(found)))
+        return targets
 
 
 _RULE_SETS: dict[tuple[Pack, ...], RuleSet] = {}

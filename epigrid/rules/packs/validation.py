@@ -91,7 +91,26 @@ def _compile_rule(raw, pack_id: str, pack_version: int, prefix: str) -> Rule:
     priority = raw.get("priority", 0)
     if isinstance(priority, bool) or not isinstance(priority, int):
         raise ConditionError(f"priority must be a whole number, got {priority!r}")
-    overrides = raw.get("overrides") or {}
+    override_rules, override_measures = _overrides(raw.get("overrides") or {})
+    reason = texts("reason", raw.get("reason"))
+    return Rule(
+        id=raw["id"],
+        requirements=tuple(requirements),
+        condition=condition,
+        measures=measures,
+        colour=colour,
+        priority=priority,
+        override_rules=override_rules,
+        override_measures=override_measures,
+        reason=reason,
+        pack_id=pack_id,
+        pack_version=pack_version,
+        pack_prefix=prefix,
+    )
+
+
+def _overrides(overrides) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The rule id patterns and the measure kinds a rule's `overrides` names."""
     if not isinstance(overrides, Mapping) or set(overrides) - {"rules", "measures"}:
         raise ConditionError("overrides is a mapping with rules (id patterns) and/or measures (kinds)")
     override_rules = overrides.get("rules", [])
@@ -104,25 +123,31 @@ def _compile_rule(raw, pack_id: str, pack_version: int, prefix: str) -> Rule:
         if "measures" in overrides
         else ()
     )
-    reason = texts("reason", raw.get("reason"))
-    return Rule(
-        id=raw["id"],
-        requirements=tuple(requirements),
-        condition=condition,
-        measures=measures,
-        colour=colour,
-        priority=priority,
-        override_rules=tuple(override_rules),
-        override_measures=tuple(override_measures),
-        reason=reason,
-        pack_id=pack_id,
-        pack_version=pack_version,
-        pack_prefix=prefix,
-    )
+    return tuple(override_rules), tuple(override_measures)
 
 
 def parse_pack(data, file: str = "") -> Pack:
     """Validate and compile one pack's parsed YAML; `file` names it in errors."""
+    pack_id, version = _pack_identity(data, file)
+    try:
+        header = _pack_header(data)
+    except ConditionError as exc:
+        raise PackError(str(exc), file) from None
+    rules = _pack_rules(data["rules"], file, pack_id, version, division_prefix(header["jurisdiction"]))
+    _check_overrides(rules, file)
+    return Pack(
+        id=pack_id,
+        version=version,
+        rules=tuple(rules),
+        fingerprint=fingerprint_of(data),
+        file=file,
+        raw=data,
+        **header,
+    )
+
+
+def _pack_identity(data, file: str) -> tuple[str, int]:
+    """The pack's id and version, once its keys are known and its file is named after it."""
     if not isinstance(data, Mapping):
         raise PackError(
             "a pack is a mapping with id, version, title, source, jurisdiction, validity and rules", file
@@ -143,30 +168,41 @@ def parse_pack(data, file: str = "") -> Pack:
     version = data["version"]
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise PackError(f"version must be a whole number ≥ 1, got {version!r}", file)
-    try:
-        title = texts("title", data["title"])
-        source = _source(data["source"])
-        jurisdiction = data["jurisdiction"]
-        if isinstance(jurisdiction, int) and not isinstance(jurisdiction, bool):
-            jurisdiction = str(jurisdiction)
-        if not isinstance(jurisdiction, str) or not _JURISDICTION.match(jurisdiction):
-            raise ConditionError(
-                'jurisdiction must be a GB/T 2260 code or prefix ("" for the whole country), '
-                f"got {jurisdiction!r}"
-            )
-        valid_from = day("valid_from", data["valid_from"])
-        valid_to = day("valid_to", data["valid_to"]) if data.get("valid_to") is not None else None
-        if valid_to is not None and valid_to < valid_from:
-            raise ConditionError("valid_to is before valid_from")
-        notes = data.get("notes", "")
-        if not isinstance(notes, str):
-            raise ConditionError("notes must be text")
-    except ConditionError as exc:
-        raise PackError(str(exc), file) from None
-    rules_raw = data["rules"]
+    return pack_id, version
+
+
+def _pack_header(data: Mapping) -> dict:
+    """Title, source, jurisdiction, validity and notes, as `Pack` fields."""
+    title = texts("title", data["title"])
+    source = _source(data["source"])
+    jurisdiction = data["jurisdiction"]
+    if isinstance(jurisdiction, int) and not isinstance(jurisdiction, bool):
+        jurisdiction = str(jurisdiction)
+    if not isinstance(jurisdiction, str) or not _JURISDICTION.match(jurisdiction):
+        raise ConditionError(
+            'jurisdiction must be a GB/T 2260 code or prefix ("" for the whole country), '
+            f"got {jurisdiction!r}"
+        )
+    valid_from = day("valid_from", data["valid_from"])
+    valid_to = day("valid_to", data["valid_to"]) if data.get("valid_to") is not None else None
+    if valid_to is not None and valid_to < valid_from:
+        raise ConditionError("valid_to is before valid_from")
+    notes = data.get("notes", "")
+    if not isinstance(notes, str):
+        raise ConditionError("notes must be text")
+    return {
+        "title": title,
+        "source": source,
+        "jurisdiction": jurisdiction,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "notes": notes,
+    }
+
+
+def _pack_rules(rules_raw, file: str, pack_id: str, version: int, prefix: str) -> list[Rule]:
     if not isinstance(rules_raw, list) or not rules_raw:
         raise PackError("rules must be a non-empty list", file)
-    prefix = division_prefix(jurisdiction)
     rules: list[Rule] = []
     seen: set[str] = set()
     for position, raw in enumerate(rules_raw, 1):
@@ -180,6 +216,11 @@ def parse_pack(data, file: str = "") -> Pack:
             rules.append(_compile_rule(raw, pack_id, version, prefix))
         except ConditionError as exc:
             raise PackError(str(exc), file, rule_id) from None
+    return rules
+
+
+def _check_overrides(rules: list[Rule], file: str) -> None:
+    """Within one pack, an override of a rule of equal or higher priority is a mistake."""
     for rule in rules:
         for pattern in rule.override_rules:
             for other in rules:
@@ -195,20 +236,6 @@ def parse_pack(data, file: str = "") -> Pack:
                         file,
                         rule.id,
                     )
-    return Pack(
-        id=pack_id,
-        version=version,
-        title=title,
-        source=source,
-        jurisdiction=jurisdiction,
-        valid_from=valid_from,
-        valid_to=valid_to,
-        rules=tuple(rules),
-        fingerprint=fingerprint_of(data),
-        file=file,
-        notes=notes,
-        raw=data,
-    )
 
 
 def _source(value) -> dict[str, str]:
