@@ -18,6 +18,7 @@ from ..facts import (
 )
 from .context import Ctx
 from .node import ConditionError, Node
+from .node import gettext as _
 from .params import place_code
 
 
@@ -77,19 +78,24 @@ COMPARATORS = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "within", "pr
 
 def _field_getter(path) -> _Field:
     if not isinstance(path, str):
-        raise ConditionError(f"field: expected a field name, got {path!r}")
+        raise ConditionError(_("field: expected a field name, got %(path)r") % {"path": path})
     if path.startswith("extra.") and len(path) > len("extra."):
         key = path[len("extra.") :]
         return _Field(lambda ctx: ctx.facts.extra.get(key), "any")
     if path not in FIELDS:
-        raise ConditionError(f"unknown field {path!r}; known: {sorted(FIELDS)} and extra.<name>")
+        raise ConditionError(
+            _("unknown field %(path)r; known: %(fields)s and extra.<name>")
+            % {"path": path, "fields": sorted(FIELDS)}
+        )
     return FIELDS[path]
 
 
 def _check_value(path: str, spec: _Field, value) -> None:
     if spec.kind == "any":
         if not isinstance(value, str | int | float | bool):
-            raise ConditionError(f"field {path}: compare with a scalar, got {value!r}")
+            raise ConditionError(
+                _("field %(path)s: compare with a scalar, got %(value)r") % {"path": path, "value": value}
+            )
         return
     if spec.kind == "number":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
@@ -98,9 +104,15 @@ def _check_value(path: str, spec: _Field, value) -> None:
     else:
         ok = isinstance(value, str)
     if not ok:
-        raise ConditionError(f"field {path}: {value!r} does not fit a {spec.kind} field")
+        raise ConditionError(
+            _("field %(path)s: %(value)r does not fit a %(kind)s field")
+            % {"path": path, "value": value, "kind": spec.kind}
+        )
     if spec.vocabulary is not None and value not in spec.vocabulary:
-        raise ConditionError(f"field {path}: {value!r} is not one of {sorted(spec.vocabulary)}")
+        raise ConditionError(
+            _("field %(path)s: %(value)r is not one of %(vocabulary)s")
+            % {"path": path, "value": value, "vocabulary": sorted(spec.vocabulary)}
+        )
 
 
 def compile_field(raw: Mapping) -> Node:
@@ -108,7 +120,10 @@ def compile_field(raw: Mapping) -> Node:
     spec = _field_getter(path)
     ops = [k for k in raw if k != "field"]
     if len(ops) != 1 or ops[0] not in COMPARATORS:
-        raise ConditionError(f"field {path}: give exactly one comparison from {list(COMPARATORS)}, got {ops}")
+        raise ConditionError(
+            _("field %(path)s: give exactly one comparison from %(comparators)s, got %(ops)s")
+            % {"path": path, "comparators": list(COMPARATORS), "ops": ops}
+        )
     op = ops[0]
     if op == "present":
         return _present(path, spec, raw[op])
@@ -121,7 +136,7 @@ def compile_field(raw: Mapping) -> Node:
 
 def _present(path: str, spec: _Field, value) -> Node:
     if not isinstance(value, bool):
-        raise ConditionError(f"field {path}: present must be true or false")
+        raise ConditionError(_("field %(path)s: present must be true or false") % {"path": path})
     get = spec.get
 
     def test(ctx):
@@ -133,7 +148,7 @@ def _present(path: str, spec: _Field, value) -> Node:
 
 def _membership(path: str, spec: _Field, op: str, value) -> Node:
     if not isinstance(value, list) or not value:
-        raise ConditionError(f"field {path}: {op} needs a non-empty list")
+        raise ConditionError(_("field %(path)s: %(op)s needs a non-empty list") % {"path": path, "op": op})
     if spec.kind == "place":
         value = [place_code(f"field {path}", v) for v in value]
     for item in value:
@@ -156,7 +171,9 @@ def _membership(path: str, spec: _Field, op: str, value) -> Node:
 
 def _within(path: str, spec: _Field, value) -> Node:
     if spec.kind != "place":
-        raise ConditionError(f"field {path}: within compares places; {path} is not one")
+        raise ConditionError(
+            _("field %(path)s: within compares places; %(path)s is not one") % {"path": path}
+        )
     area = division_prefix(place_code(f"field {path}", value))
     get = spec.get
 
@@ -172,7 +189,9 @@ def _comparison(path: str, spec: _Field, op: str, value) -> Node:
         value = place_code(f"field {path}", value)
     _check_value(path, spec, value)
     if op in ("lt", "le", "gt", "ge") and spec.kind not in ("number", "any"):
-        raise ConditionError(f"field {path}: {op} compares numbers; {path} is not a number")
+        raise ConditionError(
+            _("field %(path)s: %(op)s compares numbers; %(path)s is not a number") % {"path": path, "op": op}
+        )
     compare = {
         "eq": lambda v: v == value,
         "ne": lambda v: v != value,

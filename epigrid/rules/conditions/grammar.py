@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 
 from .fields import compile_field
 from .node import ConditionError, Node
+from .node import gettext as _
 
 Compiler = Callable[[object], Node]
 OPERATORS: dict[str, Compiler] = {}
@@ -28,23 +29,31 @@ def compile_condition(raw) -> Node:
         if raw in BARE:
             return OPERATORS[raw](None)
         if raw in OPERATORS:
-            raise ConditionError(f"{raw} needs parameters")
-        raise ConditionError(f"unknown condition {raw!r}; known: {sorted(OPERATORS)}")
+            raise ConditionError(_("%(raw)s needs parameters") % {"raw": raw})
+        raise ConditionError(
+            _("unknown condition %(raw)r; known: %(operators)s")
+            % {"raw": raw, "operators": sorted(OPERATORS)}
+        )
     if not isinstance(raw, Mapping) or not raw:
-        raise ConditionError(f"a condition is an operator name or a one-key mapping, got {raw!r}")
+        raise ConditionError(
+            _("a condition is an operator name or a one-key mapping, got %(raw)r") % {"raw": raw}
+        )
     if "field" in raw:
         return compile_field(raw)
     if len(raw) != 1:
-        raise ConditionError(f"a condition has exactly one operator, got {sorted(raw)}")
+        raise ConditionError(_("a condition has exactly one operator, got %(raw)s") % {"raw": sorted(raw)})
     ((op, params),) = raw.items()
     if op not in OPERATORS:
-        raise ConditionError(f"unknown condition operator {op!r}; known: {sorted(OPERATORS) + ['field']}")
+        raise ConditionError(
+            _("unknown condition operator %(op)r; known: %(operators)s")
+            % {"op": op, "operators": sorted(OPERATORS) + ["field"]}
+        )
     return OPERATORS[op](params)
 
 
 def _children(op: str, raw) -> tuple[Node, ...]:
     if not isinstance(raw, list) or not raw:
-        raise ConditionError(f"{op}: expects a non-empty list of conditions")
+        raise ConditionError(_("%(op)s: expects a non-empty list of conditions") % {"op": op})
     return tuple(compile_condition(item) for item in raw)
 
 
@@ -92,5 +101,5 @@ def _not(raw) -> Node:
 @operator("always")
 def _always(raw) -> Node:
     if raw not in (None, True):
-        raise ConditionError("always takes no parameters")
+        raise ConditionError(_("always takes no parameters"))
     return Node("always", "always", lambda ctx: True)

@@ -6,6 +6,7 @@ from ..facts import TEST_KINDS, TEST_SOURCES, local_date
 from .context import EVENTS, WINDOW_ANCHORS
 from .grammar import operator
 from .node import ConditionError, Node, node_text
+from .node import gettext as _
 from .params import Params
 
 # Test kinds a condition or a measure may name: the stored kinds, plus `serology` for "an IgM or
@@ -26,9 +27,9 @@ def _compile_test_condition(op: str, raw, fixed_result: str | None) -> Node:
     within_days = p.int("within_days")
     since = p.choice("since", EVENTS)
     if within_days is not None and since is not None:
-        raise ConditionError(f"{op}: give within_days or since, not both")
+        raise ConditionError(_("%(op)s: give within_days or since, not both") % {"op": op})
     if "anchor" in p.raw and within_days is None:
-        raise ConditionError(f"{op}: anchor only applies to within_days")
+        raise ConditionError(_("%(op)s: anchor only applies to within_days") % {"op": op})
     anchor = p.choice("anchor", WINDOW_ANCHORS, "arrival")
     sources = frozenset(p.choices("sources", TEST_SOURCES, sorted(TEST_SOURCES)))
     test = _TestCondition(tuple(TEST_FAMILIES[k] for k in kinds), sources, result, within_days, since, anchor)

@@ -5,11 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
+
+from epigrid.lib.errors import DomainError
+
 from .context import Ctx
 
 
-class ConditionError(ValueError):
+def gettext(message: str) -> str:
+    """A pack author's message in the language in force; as written when Django has no settings
+    (a script that loads packs on its own still gets the error, in English)."""
+    try:
+        return translation.gettext(message)
+    except ImproperlyConfigured:
+        return message
+
+
+class ConditionError(DomainError):
     """A condition that does not follow the language; the loader adds the file and rule."""
+
+    def __init__(self, message: str):
+        super().__init__("condition_invalid", message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from ..facts import RISK_LEVELS, division_prefix
 from .context import WINDOW_ANCHORS
 from .grammar import operator
 from .node import ConditionError, Node, node_text
+from .node import gettext as _
 from .params import Params, place_code
 
 
@@ -26,10 +27,10 @@ def _travel_within(raw) -> Node:
     days = p.required_int("days")
     anchor = p.choice("anchor", WINDOW_ANCHORS, "arrival")
     if ("area" in p.raw) == ("areas" in p.raw):
-        raise ConditionError("travel_within: give exactly one of area or areas")
+        raise ConditionError(_("travel_within: give exactly one of area or areas"))
     areas = [p.raw["area"]] if "area" in p.raw else p.raw["areas"]
     if not isinstance(areas, list) or not areas:
-        raise ConditionError("travel_within: areas must be a non-empty list")
+        raise ConditionError(_("travel_within: areas must be a non-empty list"))
     prefixes = tuple(division_prefix(place_code("travel_within: area", a)) for a in areas)
 
     def test(ctx):
@@ -104,7 +105,7 @@ def _travel_in_risk_area(raw) -> Node:
 @operator("overseas_arrival")
 def _overseas_arrival(raw) -> Node:
     if raw not in (None, True):
-        raise ConditionError("overseas_arrival takes no parameters")
+        raise ConditionError(_("overseas_arrival takes no parameters"))
     return Node(
         "overseas_arrival",
         "overseas_arrival",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from epigrid.lib.chinatime import local_date
 
+from ..conditions.node import gettext as _
 from ..facts import division_prefix
 from .loading import PACKS_DIR, load_pack
 from .schema import Pack, PackError
@@ -25,8 +26,8 @@ class PackLibrary:
             key = (pack.id, pack.version)
             if key in seen:
                 raise PackError(
-                    f"{pack.id} version {pack.version} also defined in {seen[key].file}; "
-                    "give the new one a new version",
+                    _("%(id)s version %(version)s also defined in %(file)s; give the new one a new version")
+                    % {"id": pack.id, "version": pack.version, "file": seen[key].file},
                     pack.file,
                 )
             seen[key] = pack

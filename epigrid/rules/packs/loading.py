@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from ..conditions.node import gettext as _
 from .schema import Pack, PackError
 from .validation import parse_pack
 
@@ -19,7 +20,7 @@ class _StrictLoader(yaml.SafeLoader):
 
 def _mapping_without_duplicates(loader, node, deep=False):
     seen = set()
-    for key_node, _ in node.value:
+    for key_node, _value in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
@@ -35,5 +36,5 @@ def load_pack(path: str | Path) -> Pack:
     try:
         data = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
-        raise PackError(f"not valid YAML: {exc}", path.name) from None
+        raise PackError(_("not valid YAML: %(exc)s") % {"exc": exc}, path.name) from None
     return parse_pack(data, path.name)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 from ..colour_floor import compile_floor
 from ..conditions import ConditionError
+from ..conditions.node import gettext as _
 from ..facts import QUARANTINE_KINDS
 from .checks import boolean, events, lab_test_kinds, one_of, positive_int
 from .schema import MeasureSpec
@@ -41,26 +42,33 @@ _COMMON_MEASURE_KEYS = ("kind", "from", "offset_days", "task_due_hours", "code_c
 
 def compile_measure(raw) -> MeasureSpec:
     if not isinstance(raw, Mapping) or "kind" not in raw:
-        raise ConditionError(f"a measure is a mapping with a kind, got {raw!r}")
+        raise ConditionError(_("a measure is a mapping with a kind, got %(raw)r") % {"raw": raw})
     kind = raw["kind"]
     if kind not in MEASURE_PARAMS:
-        raise ConditionError(f"unknown measure kind {kind!r}; known: {list(MEASURE_KINDS)}")
+        raise ConditionError(
+            _("unknown measure kind %(kind)r; known: %(measure_kinds)s")
+            % {"kind": kind, "measure_kinds": list(MEASURE_KINDS)}
+        )
     spec = MEASURE_PARAMS[kind]
     unknown = set(raw) - set(spec) - set(_COMMON_MEASURE_KEYS)
     if unknown:
         raise ConditionError(
-            f"measure {kind}: unknown parameter(s) {sorted(unknown)}; "
-            f"allowed: {sorted(spec) + list(_COMMON_MEASURE_KEYS[1:])}"
+            _("measure %(kind)s: unknown parameter(s) %(unknown)s; allowed: %(spec)s")
+            % {
+                "kind": kind,
+                "unknown": sorted(unknown),
+                "spec": sorted(spec) + list(_COMMON_MEASURE_KEYS[1:]),
+            }
         )
     params: dict[str, object] = {}
     for name, (required, check) in spec.items():
         if name in raw:
             params[name] = check(f"measure {kind}: {name}", raw[name])
         elif required:
-            raise ConditionError(f"measure {kind}: {name} is required")
+            raise ConditionError(_("measure %(kind)s: %(name)s is required") % {"kind": kind, "name": name})
     if kind == "quarantine" and params["quarantine"] != "hospital" and "days" not in params:
         raise ConditionError(
-            "measure quarantine: days is required (only hospital isolation runs until discharge)"
+            _("measure quarantine: days is required (only hospital isolation runs until discharge)")
         )
     if kind == "test":
         params.setdefault("due_hours", DEFAULT_TEST_DUE_HOURS)
@@ -78,5 +86,8 @@ def compile_measure(raw) -> MeasureSpec:
     anchors = events(f"measure {kind}: from", raw["from"]) if "from" in raw else DEFAULT_FROM
     offset = raw.get("offset_days", 0)
     if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
-        raise ConditionError(f"measure {kind}: offset_days must be a whole number ≥ 0, got {offset!r}")
+        raise ConditionError(
+            _("measure %(kind)s: offset_days must be a whole number ≥ 0, got %(offset)r")
+            % {"kind": kind, "offset": offset}
+        )
     return MeasureSpec(kind, params, anchors, offset, floor, floor_clauses)

@@ -7,6 +7,7 @@ import fnmatch
 import types
 from collections.abc import Iterable
 
+from ..conditions.node import gettext as _
 from .schema import Pack, PackError, Rule
 
 
@@ -50,8 +51,11 @@ class RuleSet:
                 if previous is not None:
                     if len(previous.pack_prefix) >= len(rule.pack_prefix):
                         raise PackError(
-                            f"rule id also defined by {previous.pack_id} at the same level; "
-                            "only a more specific jurisdiction may replace a rule",
+                            _(
+                                "rule id also defined by %(pack_id)s at the same level; only a "
+                                "more specific jurisdiction may replace a rule"
+                            )
+                            % {"pack_id": previous.pack_id},
                             pack.file,
                             rule.id,
                         )

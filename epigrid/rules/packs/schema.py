@@ -7,11 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from epigrid.lib.errors import DomainError
+
 from ..conditions import Node
+from ..conditions.node import gettext as _
 from ..facts import division_prefix
 
 
-class PackError(ValueError):
+class PackError(DomainError):
     """A pack that cannot be used, with the file and rule it concerns."""
 
     def __init__(self, message: str, file: str = "", rule: str = ""):
@@ -20,8 +23,8 @@ class PackError(ValueError):
         self.detail = message
         where = file or "<pack>"
         if rule:
-            where += f": rule {rule}"
-        super().__init__(f"{where}: {message}")
+            where = _("%(file)s: rule %(rule)s") % {"file": where, "rule": rule}
+        super().__init__("pack_invalid", _("%(where)s: %(message)s") % {"where": where, "message": message})
 
 
 @dataclass(frozen=True, slots=True)
