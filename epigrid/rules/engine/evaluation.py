@@ -4,7 +4,6 @@ colour of the rest, and work out when the decision next changes (steps in `engin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from epigrid.lib.chinatime import start_of_day
@@ -18,16 +17,19 @@ from .decision import APPLIED, NOT_MATCHED, OVERRIDDEN, SPENT, Colour, Decision,
 from .measures import FINISHED_STATES, build_measure, first_event, tests_done
 
 
-@dataclass(slots=True)
 class _Tally:
-    """What the rules that apply add up to, gathered rule by rule (indexes into the rule set)."""
+    """What the rules that apply add up to, gathered rule by rule (indexes into the rule set).
+    A plain class: one is made per evaluation, and a dataclass's factories cost more."""
 
-    outcomes: list[int]
-    dropped: dict[int, list[str]] = field(default_factory=dict)
-    dropped_by: dict[int, int] = field(default_factory=dict)
-    measures: list[Measure] = field(default_factory=list)
-    candidates: list[Candidate] = field(default_factory=list)
-    held: list[tuple[Rule, MeasureSpec, Measure]] = field(default_factory=list)
+    __slots__ = ("candidates", "dropped", "dropped_by", "held", "measures", "outcomes")
+
+    def __init__(self, size: int):
+        self.outcomes: list[int] = [NOT_MATCHED] * size
+        self.dropped: dict[int, list[str]] = {}
+        self.dropped_by: dict[int, int] = {}
+        self.measures: list[Measure] = []
+        self.candidates: list[Candidate] = []
+        self.held: list[tuple[Rule, MeasureSpec, Measure]] = []
 
 
 def evaluate(
@@ -49,8 +51,8 @@ def evaluate(
     ctx = Ctx(facts, at)
     matched = [test(ctx) for test in rs.tests]
     rules = rs.rules
-    suppressed, blockers = _switch_off(rs, matched)
-    tally = _Tally([NOT_MATCHED] * len(rules))
+    suppressed, blockers = _switch_off(rs, matched) if rs.overriders else ({}, [])
+    tally = _Tally(len(rules))
     for i, ok in enumerate(matched):
         if not ok:
             continue
