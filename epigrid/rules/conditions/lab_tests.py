@@ -32,7 +32,7 @@ def _compile_test_condition(op: str, raw, fixed_result: str | None) -> Node:
         raise ConditionError(_("%(op)s: anchor only applies to within_days") % {"op": op})
     anchor = p.choice("anchor", WINDOW_ANCHORS, "arrival")
     sources = frozenset(p.choices("sources", TEST_SOURCES, sorted(TEST_SOURCES)))
-    test = _TestCondition(tuple(TEST_FAMILIES[k] for k in kinds), sources, result, within_days, since, anchor)
+    test = _test_matcher(tuple(TEST_FAMILIES[k] for k in kinds), sources, result, within_days, since, anchor)
 
     params: dict = {"kinds": kinds}
     if fixed_result is None:
@@ -46,70 +46,54 @@ def _compile_test_condition(op: str, raw, fixed_result: str | None) -> Node:
     return Node(op, node_text(op, params), test)
 
 
-class _TestCondition:
+def _test_matcher(families, sources, result, within_days, since, anchor):
     """The test of has_test / has_negative_test: every family named has a result of the wanted
-    kind in the window; "negative" means normal, a negative result and no positive one."""
+    kind in the window; a result reported after the evaluation time still counts as pending.
+    One closure, not helper calls per result: it runs for every person in a bulk reassessment."""
 
-    __slots__ = ("anchor", "families", "result", "since", "sources", "within_days")
-
-    def __init__(self, families, sources, result, within_days, since, anchor):
-        self.families = families
-        self.sources = sources
-        self.result = result
-        self.within_days = within_days
-        self.since = since
-        self.anchor = anchor
-
-    def __call__(self, ctx) -> bool:
+    def test(ctx):
         tests = ctx.facts.tests
         if not tests:
             return False
-        window = self._window(ctx)
-        if window is None:
-            return False
-        for family in self.families:
-            seen_wanted, seen_positive = self._seen(ctx, tests, family, window)
-            if not seen_wanted or (self.result == "negative" and seen_positive):
+        at = ctx.at
+        if within_days is not None:
+            ref_moment = ctx.reference_moment(anchor)
+            ref_day, moving = ctx.reference_day(anchor)
+            low_day = ref_day - within_days
+        elif since is not None:
+            ref_moment = at
+            start = ctx.event(since)
+            if start is None:
+                return False
+        else:
+            ref_moment = at
+        for family in families:
+            seen_wanted = False
+            seen_positive = False
+            for t in tests:
+                if t.kind not in family or t.source not in sources or t.sampled_at > ref_moment:
+                    continue
+                if within_days is not None:
+                    day = local_date(t.sampled_at).toordinal()
+                    if day < low_day:
+                        continue
+                    if moving:
+                        ctx.note_expiry(day + within_days + 1)
+                elif since is not None and t.sampled_at < start:
+                    continue
+                effective = t.result
+                if effective != "pending" and t.reported_at is not None and t.reported_at > at:
+                    effective = "pending"
+                if effective == "positive":
+                    seen_positive = True
+                if effective == result:
+                    seen_wanted = True
+            # "Negative" means normal: a negative result and no positive one in the same window.
+            if not seen_wanted or (result == "negative" and seen_positive):
                 return False
         return True
 
-    def _window(self, ctx):
-        """(latest sampling counted, first day counted or None, whether that day moves with the
-        evaluation time, the event counted from or None); None when that event did not happen."""
-        if self.within_days is not None:
-            ref_day, moving = ctx.reference_day(self.anchor)
-            return ctx.reference_moment(self.anchor), ref_day - self.within_days, moving, None
-        if self.since is not None:
-            start = ctx.event(self.since)
-            return None if start is None else (ctx.at, None, False, start)
-        return ctx.at, None, False, None
-
-    def _seen(self, ctx, tests, family, window) -> tuple[bool, bool]:
-        """Whether the window holds a result of the wanted kind, and a positive one, for one
-        family; a result reported after the evaluation time still counts as pending."""
-        ref_moment, low_day, moving, start = window
-        at = ctx.at
-        sources = self.sources
-        seen_wanted = seen_positive = False
-        for t in tests:
-            if t.kind not in family or t.source not in sources or t.sampled_at > ref_moment:
-                continue
-            if low_day is not None:
-                day = local_date(t.sampled_at).toordinal()
-                if day < low_day:
-                    continue
-                if moving:
-                    ctx.note_expiry(day + self.within_days + 1)
-            elif start is not None and t.sampled_at < start:
-                continue
-            effective = t.result
-            if effective != "pending" and t.reported_at is not None and t.reported_at > at:
-                effective = "pending"
-            if effective == "positive":
-                seen_positive = True
-            if effective == self.result:
-                seen_wanted = True
-        return seen_wanted, seen_positive
+    return test
 
 
 @operator("has_test")
