@@ -24,7 +24,7 @@ A pack may lower a measure's floor only by saying so with the clause that allows
       days: 14
       code_colour: {at_least: yellow, requirements: [XX-1]}
 
-Pure logic: `packs.py` compiles the floor of each measure at load time, `engine.evaluate` calls
+Pure logic: `packs/` compiles the floor of each measure at load time, `engine.evaluate` calls
 `hold` with the measures that run.
 """
 
@@ -35,6 +35,7 @@ from collections.abc import Mapping
 
 from .clauses import KNOWN_CLAUSES
 from .conditions import ConditionError
+from .conditions.node import gettext as _
 
 COLOUR_SEVERITY = {"green": 0, "yellow": 1, "red": 2}
 _BY_SEVERITY = {v: k for k, v in COLOUR_SEVERITY.items()}
@@ -71,28 +72,49 @@ def compile_floor(kind: str, params: Mapping, raw) -> tuple[str | None, tuple[st
     where = f"measure {kind}: code_colour"
     if floor is None:
         raise ConditionError(
-            f"{where}: only a measure that holds the code at a colour takes an exception "
-            "(quarantine, health_monitoring, closed_loop, follow_up with home_self_isolation)"
+            _(
+                "%(where)s: only a measure that holds the code at a colour takes "
+                "an exception (quarantine, health_monitoring, closed_loop, "
+                "follow_up with home_self_isolation)"
+            )
+            % {"where": where}
         )
     if not isinstance(raw, Mapping):
-        raise ConditionError(f"{where} must be a mapping with at_least and requirements, got {raw!r}")
+        raise ConditionError(
+            _("%(where)s must be a mapping with at_least and requirements, got %(raw)r")
+            % {"where": where, "raw": raw}
+        )
     unknown = set(raw) - {"at_least", "requirements"}
     if unknown:
-        raise ConditionError(f"{where}: unknown key(s) {sorted(unknown)}; allowed: at_least, requirements")
+        raise ConditionError(
+            _("%(where)s: unknown key(s) %(unknown)s; allowed: at_least, requirements")
+            % {"where": where, "unknown": sorted(unknown)}
+        )
     at_least = raw.get("at_least")
     if at_least not in COLOUR_SEVERITY:
-        raise ConditionError(f"{where}: at_least must be one of green, yellow, red, got {at_least!r}")
+        raise ConditionError(
+            _("%(where)s: at_least must be one of green, yellow, red, got %(at_least)r")
+            % {"where": where, "at_least": at_least}
+        )
     if COLOUR_SEVERITY[at_least] >= COLOUR_SEVERITY[floor]:
         raise ConditionError(
-            f"{where}: at_least {at_least} does not lower the {floor} a running {kind} holds the "
-            "code at; an exception only lowers it"
+            _(
+                "%(where)s: at_least %(at_least)s does not lower the %(floor)s a "
+                "running %(kind)s holds the code at; an exception only lowers it"
+            )
+            % {"where": where, "at_least": at_least, "floor": floor, "kind": kind}
         )
     clauses = raw.get("requirements")
     if not isinstance(clauses, list) or not clauses:
-        raise ConditionError(f"{where}: requirements must list the clause that states the exception")
+        raise ConditionError(
+            _("%(where)s: requirements must list the clause that states the exception") % {"where": where}
+        )
     for clause in clauses:
         if clause not in KNOWN_CLAUSES:
-            raise ConditionError(f"{where}: requirement {clause!r} is not a clause of the source documents")
+            raise ConditionError(
+                _("%(where)s: requirement %(clause)r is not a clause of the source documents")
+                % {"where": where, "clause": clause}
+            )
     stored = {"at_least": at_least, "requirements": list(clauses)}
     return (at_least if at_least != "green" else None), tuple(clauses), stored
 
@@ -138,7 +160,7 @@ def _build(base, value: str, holding: list):
         # the clauses are the colour's requirements, shown in words beside the reasons (never the
         # IDs in the text a person reads); an exception names its clause in words
         zh, en = [], []
-        for _, spec, measure in entries:
+        for _rule, spec, measure in entries:
             requirements.extend(c for c in (*rule.requirements, *spec.floor_clauses) if c not in requirements)
             word_zh, word_en = _WORDS[measure.kind]
             label_zh, label_en = measure_label(measure, "zh-hans"), measure_label(measure, "en")

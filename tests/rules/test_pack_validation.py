@@ -6,7 +6,9 @@ import copy
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 
+from epigrid.lib.errors import DomainError
 from epigrid.rules import PackError, load_pack, parse_pack
 from epigrid.rules.clauses import KNOWN_CLAUSES
 from epigrid.rules.packs import PACKS_DIR, PackLibrary
@@ -430,3 +432,12 @@ def test_an_exception_and_a_task_due_time_load_into_the_measure():
     # no exception: the default floor, and nothing added to the params (fingerprints stay)
     assert (closed_loop.floor, closed_loop.floor_clauses) == ("yellow", ())
     assert set(closed_loop.params) == {"days"}
+
+
+def test_pack_errors_read_in_the_language_in_force():
+    data = with_rule(measures=[{"kind": "monitoring"}])
+    with translation.override("zh-hans"), pytest.raises(PackError) as caught:
+        parse_pack(data, "sample-pack.yaml")
+    assert str(caught.value).startswith("sample-pack.yaml：规则 JS79-13/wuhan：未知的措施类型 'monitoring'")
+    assert caught.value.code == "pack_invalid"
+    assert isinstance(caught.value, DomainError)
