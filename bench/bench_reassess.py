@@ -21,6 +21,7 @@ import time
 import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -310,6 +311,44 @@ def analyze(connection) -> None:
         cursor.execute("ANALYZE")
 
 
+class _DeclarationRow(NamedTuple):
+    """A committed arrival as the bench writes it (the declarations model's field names)."""
+
+    id: uuid.UUID
+    person: uuid.UUID
+    division_code: str
+    arrived_at: datetime
+    origin: str
+    from_abroad: bool
+    declared_at: datetime
+    kind: str = "arrival"
+    status: str = "declared"
+    channel: str = "public"
+    declared_name: str = ""
+    address: str = ""
+    transport: str = "train"
+    transport_number: str = ""
+    purpose: str = "return_home"
+    host_name: str = ""
+    point_to_point_hosting: bool = False
+    entry_port: str = ""
+    symptoms: list = []  # a NamedTuple default, never mutated
+    health_code_colour: str = ""
+    health_code_issuer: str = ""
+    travel_to: str = ""
+    withdrawn_reason: str = ""
+
+
+class _TravelStopRow(NamedTuple):
+    declaration: uuid.UUID
+    person: uuid.UUID
+    area: str
+    start: date
+    end: date
+    from_origin: bool
+    ordinal: int
+
+
 class DeclarationsSource:
     """Arrivals written straight into the declarations tables (as committed declarations), so
     the real declarations facts source and its `touching` query serve the bench."""
@@ -319,69 +358,37 @@ class DeclarationsSource:
     def load(self, arrivals, insert_rows, transaction) -> None:
         from epigrid.declarations.models import Declaration, TravelStop
 
-        decl_fields = [
-            "id",
-            "kind",
-            "status",
-            "channel",
-            "person",
-            "declared_name",
-            "division_code",
-            "address",
-            "arrived_at",
-            "origin",
-            "transport",
-            "transport_number",
-            "purpose",
-            "host_name",
-            "point_to_point_hosting",
-            "from_abroad",
-            "entry_port",
-            "symptoms",
-            "health_code_colour",
-            "health_code_issuer",
-            "travel_to",
-            "declared_at",
-            "withdrawn_reason",
-        ]
-        stop_fields = ["declaration", "person", "area", "start", "end", "from_origin", "ordinal"]
         for start in range(0, len(arrivals), 10_000):
             decl_rows, stop_rows = [], []
             for pid, division, arrived, origin, stops in arrivals[start : start + 10_000]:
                 did = uuid.uuid4()
                 abroad = origin.isalpha()
                 decl_rows.append(
-                    (
-                        did,
-                        "arrival",
-                        "declared",
-                        "public",
-                        pid,
-                        "",
-                        division,
-                        "",
-                        arrived,
-                        origin,
-                        "train",
-                        "",
-                        "return_home",
-                        "",
-                        False,
-                        abroad,
-                        "",
-                        [],
-                        "",
-                        "",
-                        "",
-                        arrived - timedelta(hours=2),
-                        "",
+                    _DeclarationRow(
+                        id=did,
+                        person=pid,
+                        division_code=division,
+                        arrived_at=arrived,
+                        origin=origin,
+                        from_abroad=abroad,
+                        declared_at=arrived - timedelta(hours=2),
                     )
                 )
                 for i, (area, first, last) in enumerate(stops):
-                    stop_rows.append((did, pid, area, first, last, i == 0, i))
+                    stop_rows.append(
+                        _TravelStopRow(
+                            declaration=did,
+                            person=pid,
+                            area=area,
+                            start=first,
+                            end=last,
+                            from_origin=i == 0,
+                            ordinal=i,
+                        )
+                    )
             with transaction.atomic():
-                insert_rows(Declaration, decl_fields, decl_rows)
-                insert_rows(TravelStop, stop_fields, stop_rows)
+                insert_rows(Declaration, decl_rows)
+                insert_rows(TravelStop, stop_rows)
 
 
 def facts_source(vendor: str):

@@ -3,6 +3,8 @@ bound to its row (`lib.crypto`): a table read in key order a batch at a time, ea
 written back in one statement (`lib.bulk.update_rows`) and committed on its own, so a killed
 migration resumes where it stopped (a ciphertext already sealed this way is left alone)."""
 
+from typing import NamedTuple
+
 from django.db import transaction
 
 from epigrid.lib.bulk import update_rows
@@ -27,6 +29,8 @@ def rebind_table(
     names = list(columns)
     fields = [columns[name] for name in names]
     read = [pk, *([row_field] if row_field else []), *names]
+    # the row type of this table's rewrite: its key and the sealed columns, by field name
+    Sealed = NamedTuple("Sealed", [(pk, object), *((name, bytes) for name in names)])
     manager = model._default_manager.db_manager(using)
     rewritten, last = 0, None
     while True:
@@ -43,9 +47,10 @@ def rebind_table(
             sealed = [c.rebind(field, blob, row=row) for field, blob in zip(fields, blobs, strict=True)]
             if any(s is not None for s in sealed):
                 kept = [b if s is None else s for s, b in zip(sealed, blobs, strict=True)]
-                changed.append((key, *[bytes(b) if b is not None else None for b in kept]))
+                blobs_out = {n: None if b is None else bytes(b) for n, b in zip(names, kept, strict=True)}
+                changed.append(Sealed(**{pk: key}, **blobs_out))
         if changed:
             with transaction.atomic(using=using):
-                update_rows(model, pk, names, changed, using=using)
+                update_rows(model, changed, key=pk, using=using)
         rewritten += len(changed)
         last = rows[-1][0]

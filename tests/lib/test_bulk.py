@@ -17,18 +17,13 @@ from epigrid.lib.bulk import insert_rows, update_rows
 from epigrid.tasks.models import Task
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-FIELDS = [
-    "at",
-    "action",
-    "object_type",
-    "object_id",
-    "division_code",
-    "fields",
-    "note",
-    "actor_username",
-    "actor_role",
-    "via",
-]
+
+
+class _TaskTimes(NamedTuple):
+    id: object
+    due_at: datetime | None
+    closed_at: datetime | None
+
 
 # Any text but NUL and lone surrogates, which no writer is given: PostgreSQL stores no NUL in
 # text or jsonb and web.middleware refuses a request that carries one; UTF-8 has no lone
@@ -52,7 +47,20 @@ aware_times = st.datetimes(
 @given(at=aware_times, value=json_values.filter(lambda v: v is not None))
 def test_it_reads_back_the_times_and_json_it_was_given(at, value):
     with transaction.atomic():
-        insert_rows(AuditEvent, FIELDS, [(at, "import", "bench", "x", "3205", value, "n", "", "", "")])
+        insert_rows(
+            AuditEvent,
+            [
+                AuditRow(
+                    at=at,
+                    action="import",
+                    object_type="bench",
+                    object_id="x",
+                    division_code="3205",
+                    fields=value,
+                    note="n",
+                )
+            ],
+        )
         stored = AuditEvent.objects.get(object_type="bench")
         assert stored.at == at
         assert stored.fields == value
@@ -65,8 +73,10 @@ def test_it_stores_times_as_the_orm_does_so_filters_and_order_agree(db):
     times = [base, base.astimezone(UTC), base + timedelta(microseconds=1), base - timedelta(hours=9), base]
     insert_rows(
         AuditEvent,
-        FIELDS,
-        [(t, "import", "bulk", str(i), "", [], "", "", "", "") for i, t in enumerate(times)],
+        [
+            AuditRow(at=t, action="import", object_type="bulk", object_id=str(i), fields=[])
+            for i, t in enumerate(times)
+        ],
     )
     for i, t in enumerate(times):
         AuditEvent.objects.create(at=t, action="import", object_type="orm", object_id=str(i))
@@ -85,7 +95,10 @@ def test_it_stores_times_as_the_orm_does_so_filters_and_order_agree(db):
 
 def test_it_keeps_chinese_text_and_none_in_json_as_the_orm_does(db):
     value = ["姓名", {"地址": None, "note": "苏州"}]
-    insert_rows(AuditEvent, FIELDS, [(datetime.now(UTC), "import", "zh", "bulk", "", value, "", "", "", "")])
+    insert_rows(
+        AuditEvent,
+        [AuditRow(at=datetime.now(UTC), action="import", object_type="zh", object_id="bulk", fields=value)],
+    )
     AuditEvent.objects.create(
         at=datetime.now(UTC), action="import", object_type="zh", object_id="orm", fields=value
     )
@@ -108,7 +121,14 @@ def test_it_updates_times_and_nulls_by_key(db, system):
     )
     first, second, third = Task.objects.order_by("id")
     due = datetime(2026, 11, 30, 9, 0, tzinfo=timezone(timedelta(hours=8)))
-    update_rows(Task, "id", ["due_at", "closed_at"], [(first.pk, due, None), (second.pk, None, due)])
+    update_rows(
+        Task,
+        [
+            _TaskTimes(id=first.pk, due_at=due, closed_at=None),
+            _TaskTimes(id=second.pk, due_at=None, closed_at=due),
+        ],
+        key="id",
+    )
     first.refresh_from_db()
     second.refresh_from_db()
     third.refresh_from_db()
@@ -134,7 +154,12 @@ def test_it_writes_json_for_sqlite_as_ascii_text_that_reads_back_equal(value):
 @pytest.mark.parametrize("key", ["地址", "café", "😀", "a\\xb"])
 def test_it_finds_json_keys_beyond_ascii_in_rows_it_wrote(db, key):
     insert_rows(
-        AuditEvent, FIELDS, [(datetime.now(UTC), "import", "k", "bulk", "", [{key: 1}], "", "", "", "")]
+        AuditEvent,
+        [
+            AuditRow(
+                at=datetime.now(UTC), action="import", object_type="k", object_id="bulk", fields=[{key: 1}]
+            )
+        ],
     )
     assert AuditEvent.objects.filter(object_type="k", **{"fields__0__has_key": key}).exists()
 
