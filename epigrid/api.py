@@ -9,6 +9,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -16,7 +17,6 @@ from epigrid import apierrors
 from epigrid.accounts.access import mark_api
 from epigrid.accounts.apiauth import AUTH
 from epigrid.lib.errors import DomainError
-from epigrid.lib.keyset import BadCursor
 
 log = logging.getLogger(__name__)
 
@@ -45,13 +45,9 @@ def build_api() -> NinjaAPI:
         # {code, message, field}, and `errors` with every one when the input had several
         return api.create_response(request, exc.as_dict(), status=exc.status)
 
-    @api.exception_handler(BadCursor)
-    def on_cursor(request, exc: BadCursor):
-        return respond(request, 400, "bad_cursor", str(exc), "cursor")
-
     @api.exception_handler(AuthenticationError)
     def on_auth(request, exc):
-        return respond(request, 401, "unauthenticated", "Sign in or send a valid API token.")
+        return respond(request, 401, "unauthenticated", _("Sign in or send a valid API token."))
 
     @api.exception_handler(HttpError)
     def on_http(request, exc: HttpError):
@@ -59,15 +55,17 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(Http404)
     def on_404(request, exc):
-        return respond(request, 404, "not_found", "Not found.")
+        return respond(request, 404, "not_found", _("Not found."))
 
     @api.exception_handler(RequestDataTooBig)
     def on_too_big(request, exc):
-        return respond(request, 413, "too_large", "The request body is too large; send fewer rows per call.")
+        return respond(
+            request, 413, "too_large", _("The request body is too large; send fewer rows per call.")
+        )
 
     @api.exception_handler(PermissionDenied)
     def on_denied(request, exc):
-        return respond(request, 403, "permission_denied", "Your role does not allow this operation.")
+        return respond(request, 403, "permission_denied", _("Your role does not allow this operation."))
 
     @api.exception_handler(Exception)
     def on_error(request, exc):
@@ -76,7 +74,7 @@ def build_api() -> NinjaAPI:
             request.method,
             request.resolver_match.route if request.resolver_match else "",
         )
-        return respond(request, 500, "server_error", "The server failed; the error was logged.")
+        return respond(request, 500, "server_error", _("The server failed; the error was logged."))
 
     from epigrid.accounts.api import router as accounts_router
     from epigrid.declarations.api import router as declarations_router

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
+from epigrid.lib.errors import DomainError
+
 RESIDENT_ID = "resident_id"
 PASSPORT = "passport"
 HK_MACAO_PERMIT = "hk_macao_permit"
@@ -23,13 +25,9 @@ OTHER = "other"
 DOCUMENT_TYPES = (RESIDENT_ID, PASSPORT, HK_MACAO_PERMIT, TAIWAN_PERMIT, FOREIGN_RESIDENCE, OTHER)
 
 
-class InvalidIdentity(ValueError):
-    """`code` is stable for API clients; `message` is English, the UI translates by code."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class InvalidIdentity(DomainError):
+    """A document number that cannot be right; `code` is stable for API clients, `message` is
+    in the reader's language. Callers name the field it came from when they re-raise it."""
 
 
 @dataclass(frozen=True)

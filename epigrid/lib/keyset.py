@@ -11,12 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from epigrid.lib.dbrouter import stale_reads
+from epigrid.lib.errors import DomainError
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(DomainError):
+    """A page cursor that was not made by `encode_cursor` (edited, cut short): the API answers
+    400 `bad_cursor` on the `cursor` field, a page starts again from the first page."""
+
+    def __init__(self, message: str | None = None):
+        super().__init__(
+            "bad_cursor", message or _("The page cursor is not valid; start from the first page."), "cursor"
+        )
 
 
 def encode_cursor(at: datetime, pk) -> str:
@@ -33,7 +41,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive")
         return at, uuid.UUID(pk_text)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCursor("The page cursor is not valid; start from the first page.") from exc
+        raise BadCursor() from exc
 
 
 @dataclass
