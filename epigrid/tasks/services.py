@@ -58,6 +58,26 @@ class TaskSpec:
     source_id: str = ""
     within: timedelta | None = None
 
+    def row(self, created: datetime) -> TaskRow:
+        """The task this spec opens at `created`, as one row: what `open_task` creates and
+        `open_tasks_bulk` inserts are the same values."""
+        return TaskRow(
+            id=uuid.uuid4(),
+            kind=self.kind,
+            title_zh=self.title_zh[:200],
+            title_en=self.title_en[:200],
+            detail_zh=self.detail_zh,
+            detail_en=self.detail_en,
+            person=self.person_id,
+            division_code=self.division_code,
+            unit_id=self.unit_id,
+            assignee=self.assignee,
+            due_at=due_time(self.due_at, created, self.within),
+            source_type=self.source_type,
+            source_id=str(self.source_id),
+            created_at=created,
+        )
+
 
 def open_task(*, actor: Actor, spec: TaskSpec, at: datetime | None = None) -> Task:
     """Open a task, or return the open one for the same source (idempotent for retries)."""
@@ -69,21 +89,9 @@ def open_task(*, actor: Actor, spec: TaskSpec, at: datetime | None = None) -> Ta
             if existing is not None:
                 return existing
         created = at or timezone.now()
-        task = Task.objects.create(
-            kind=spec.kind,
-            title_zh=spec.title_zh[:200],
-            title_en=spec.title_en[:200],
-            detail_zh=spec.detail_zh,
-            detail_en=spec.detail_en,
-            person_id=spec.person_id,
-            division_code=spec.division_code,
-            unit_id=spec.unit_id,
-            assignee=spec.assignee,
-            due_at=due_time(spec.due_at, created, spec.within),
-            source_type=spec.source_type,
-            source_id=str(spec.source_id),
-            created_at=created,
-        )
+        row = spec.row(created)._asdict()
+        row["person_id"] = row.pop("person")
+        task = Task.objects.create(**row)
         record(
             actor,
             "create",
@@ -99,25 +107,7 @@ def open_task(*, actor: Actor, spec: TaskSpec, at: datetime | None = None) -> Ta
 def open_tasks_bulk(*, actor: Actor, specs: list[TaskSpec], at: datetime | None = None) -> int:
     """Many tasks in one statement (imports); callers dedupe by source beforehand."""
     now = at or timezone.now()
-    rows = [
-        TaskRow(
-            id=uuid.uuid4(),
-            kind=s.kind,
-            title_zh=s.title_zh[:200],
-            title_en=s.title_en[:200],
-            detail_zh=s.detail_zh,
-            detail_en=s.detail_en,
-            person=s.person_id,
-            division_code=s.division_code,
-            unit_id=s.unit_id,
-            assignee=s.assignee,
-            due_at=due_time(s.due_at, now, s.within),
-            source_type=s.source_type,
-            source_id=str(s.source_id),
-            created_at=now,
-        )
-        for s in specs
-    ]
+    rows = [spec.row(now) for spec in specs]
     with transaction.atomic():
         count = insert_rows(Task, rows)
         record(actor, "import", object_type="task", note=f"{count} tasks")
