@@ -183,7 +183,7 @@ def record_certificate(
     Without `person`: recorded only when exactly one person in scope matches by name and date of
     birth; otherwise a 409 with the candidates. With `person` (chosen by staff, already scope
     checked): their date of birth and name must agree with the certificate."""
-    from epigrid.testing.services import ExternalInput, record_external_result
+    from epigrid.testing.services.external import ExternalInput, record_external_result
 
     at = at or timezone.now()
     checked = check(user, qr_text, at)

@@ -65,11 +65,11 @@ def resume_import(
     *, actor: Actor, user, result_import: ResultImport, at: datetime | None = None
 ) -> ResultImport:
     """The lab's "resume" of a commit that stopped. Refused while the commit is alive."""
-    from epigrid.testing.services import _require_lab
+    from epigrid.testing.services.labs import require_lab
 
     if not user.has_epigrid_perm(Perm.LAB_RESULTS):
         raise Forbidden("permission_denied", _("Your role does not allow this operation."))
-    lab = _require_lab(user)
+    lab = require_lab(user)
     imp = visible_to(user, ResultImport.objects.filter(pk=result_import.pk, lab=lab)).first()
     if imp is None:
         raise NotFound("not_found", _("Not found."))
