@@ -6,6 +6,7 @@ from typing import Literal
 from uuid import UUID
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from ninja.throttling import AnonRateThrottle
 from pydantic import Field
@@ -106,7 +107,7 @@ def list_points(
     limit: int = Query(50, ge=1, le=200),
 ):
     if (lat is None) != (lon is None):
-        raise DomainError("coordinates_invalid", "Give both lat and lon, or neither.", "lat")
+        raise DomainError("coordinates_invalid", _("Give both lat and lon, or neither."), "lat")
     if lat is not None:
         found = services.nearest_points(lat, lon, limit=limit)
         return [_point_out(p, km) for km, p in found]
@@ -383,14 +384,16 @@ def submit_results(request, payload: ResultsIn):
         for name in ("tested_at", "received_at", "reported_at"):
             value = getattr(item, name)
             if value is not None and value.tzinfo is None:
-                problems.append((name, "time_zone", "Give times with their time zone."))
+                problems.append((name, "time_zone", _("Give times with their time zone.")))
             elif value is not None and value > now + timedelta(minutes=10):
-                problems.append((name, "time_future", "The time is in the future."))
+                problems.append((name, "time_future", _("The time is in the future.")))
         if any(not 0 <= v <= 50 for v in item.ct_values.values()):
-            problems.append(("ct_values", "ct_invalid", "A Ct value is a number from 0 to 50."))
+            problems.append(("ct_values", "ct_invalid", _("A Ct value is a number from 0 to 50.")))
         key = (item.barcode, item.test)
         if key in seen:
-            problems.append(("barcode", "row_twice", f"The same barcode and test as row {seen[key]}."))
+            problems.append(
+                ("barcode", "row_twice", _("The same barcode and test as row %(row)s.") % {"row": seen[key]})
+            )
         seen.setdefault(key, number)
         if problems:
             errors += [row_item("rows", number, c, code, m) for c, code, m in problems]
@@ -489,7 +492,7 @@ class ExternalIn(Schema):
 def create_external_result(request, payload: ExternalIn):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
     if payload.sampled_at.tzinfo is None or (payload.reported_at and payload.reported_at.tzinfo is None):
-        raise DomainError("time_zone", "Give times with their time zone.", "sampled_at")
+        raise DomainError("time_zone", _("Give times with their time zone."), "sampled_at")
     data = services.ExternalInput(
         analyte=payload.analyte,
         result=payload.result,
@@ -617,5 +620,5 @@ def create_sequencing(request, payload: SequencingIn):
 def patch_sequencing(request, request_id: UUID, payload: SequencingPatch):
     req = get_visible_or_404(request.auth, SequencingRequest.objects.all(), pk=request_id)
     if payload.status not in SequencingStatus.values:
-        raise DomainError("status_invalid", "Unknown status.", "status")
+        raise DomainError("status_invalid", _("Unknown status."), "status")
     return services.advance_sequencing(actor=Actor.from_api(request), request=req, **payload.dict())

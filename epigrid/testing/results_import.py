@@ -129,9 +129,9 @@ def _claim(actor: Actor, lab, user, import_id, worker: str) -> ResultImport:
     with transaction.atomic():
         imp = ResultImport.objects.select_for_update().get(pk=import_id)
         if imp.lab_id != lab.pk:
-            raise NotFound("not_found", "Not found.")
+            raise NotFound("not_found", _("Not found."))
         if imp.status not in (ImportStatus.VALID, ImportStatus.QUEUED):
-            raise Conflict("import_state", "Only a checked file without errors can be committed.")
+            raise Conflict("import_state", _("Only a checked file without errors can be committed."))
         imp.status = ImportStatus.COMMITTING
         imp.heartbeat_at = timezone.now()
         imp.worker = worker

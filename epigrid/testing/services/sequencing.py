@@ -91,7 +91,7 @@ def advance_sequencing(
         if req.status not in _SEQ_NEXT[status]:
             raise Conflict(
                 "status_order",
-                _("A request that is %(was)s cannot become %(to)s.")
+                _("A request in the state “%(was)s” cannot move to “%(to)s”.")
                 % {"was": SequencingStatus(req.status).label, "to": SequencingStatus(status).label},
                 "status",
             )
