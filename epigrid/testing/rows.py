@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import NamedTuple
 
-from epigrid.testing.models import OrderStatus, PoolStatus, ResultSource, SpecimenStatus
+from epigrid.testing.choices import OrderStatus, PoolStatus, ResultSource, SpecimenStatus
 
 
 class TestOrderRow(NamedTuple):
