@@ -36,7 +36,6 @@ ANALYTES_OF = {
     TestKind.NUCLEIC_ACID: (Analyte.NUCLEIC_ACID,),
     TestKind.SEROLOGY: (Analyte.SEROLOGY_IGM, Analyte.SEROLOGY_IGG),
 }
-ORDER_KIND_OF = {a: k for k, analytes in ANALYTES_OF.items() for a in analytes}
 
 
 # --- sampling points ----------------------------------------------------------------------

@@ -40,7 +40,6 @@ from epigrid.lib.chinatime import CHINA_TZ
 
 MAX_ROWS = 200_000
 MAX_BYTES = 20 * 1024 * 1024
-MAX_BARCODE = 40
 BARCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{3,39}$")
 
 # our column → its name in the template (Chinese, English) and the other headers labs write

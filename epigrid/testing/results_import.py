@@ -125,6 +125,19 @@ class _Reassessor(Reassessor):
         self.progress.reassessed(self._marks.popleft(), evaluated, changed, seconds)
 
 
+def record_status(actor: Actor, imp: ResultImport, note: str) -> None:
+    """The audit row of an import whose status changed, with what happened in `note`."""
+    record(
+        actor,
+        "update",
+        object_type="result_import",
+        object_id=imp.pk,
+        division_code=imp.division_code,
+        fields=["status"],
+        note=note,
+    )
+
+
 def _claim(actor: Actor, lab, user, import_id, worker: str) -> ResultImport:
     with transaction.atomic():
         imp = ResultImport.objects.select_for_update().get(pk=import_id)
@@ -138,15 +151,7 @@ def _claim(actor: Actor, lab, user, import_id, worker: str) -> ResultImport:
         imp.committed_by = user
         imp.save(update_fields=["status", "heartbeat_at", "worker", "committed_by"])
         if imp.rows_done:
-            record(
-                actor,
-                "update",
-                object_type="result_import",
-                object_id=imp.pk,
-                division_code=lab.division_code,
-                fields=["status"],
-                note=f"commit continues after row {imp.rows_done} of {len(imp.rows)}",
-            )
+            record_status(actor, imp, f"commit continues after row {imp.rows_done} of {len(imp.rows)}")
     return imp
 
 
@@ -237,17 +242,9 @@ def _finish(actor, lab, imp: ResultImport, worker: str, progress: _Progress) -> 
         )
         if not finished:
             raise LostClaim(f"result import {imp.pk} was taken over")
-        record(
-            actor,
-            "update",
-            object_type="result_import",
-            object_id=imp.pk,
-            division_code=lab.division_code,
-            fields=["status"],
-            note=(
-                f"committed: {progress.counts['new_results']} new results, "
-                f"{progress.counts['unchanged']} unchanged"
-            ),
+        counts = progress.counts
+        record_status(
+            actor, imp, f"committed: {counts['new_results']} new results, {counts['unchanged']} unchanged"
         )
 
 
@@ -262,15 +259,7 @@ def queue_commit(*, actor: Actor, user, result_import: ResultImport) -> ResultIm
         )
         if not taken:
             raise Conflict("import_state", _("Only a checked file without errors can be committed."))
-        record(
-            actor,
-            "update",
-            object_type="result_import",
-            object_id=result_import.pk,
-            division_code=lab.division_code,
-            fields=["status"],
-            note="commit queued",
-        )
+        record_status(actor, result_import, "commit queued")
         queue.enqueue(commit_result_import, str(result_import.pk), user.pk)
     result_import.refresh_from_db()
     return result_import
