@@ -75,7 +75,7 @@ def inner(args) -> int:
     from epigrid.lib.bulk import insert_rows
     from epigrid.people.models import Person
     from epigrid.rules.services import reassess_many
-    from epigrid.testing import results_import, services
+    from epigrid.testing import results_import
     from epigrid.testing.models import (
         OrderSource,
         OrderStatus,
@@ -88,6 +88,10 @@ def inner(args) -> int:
         TestOrder,
         TestResult,
     )
+    from epigrid.testing.rows import PoolRow, SpecimenRow, TestOrderRow
+    from epigrid.testing.services.imports import start_import
+    from epigrid.testing.services.labs import attach_lab_member
+    from epigrid.testing.services.points import PointInput, save_point
     from epigrid.units.models import Unit, UnitKind
 
     call_command("migrate", verbosity=0)
@@ -129,14 +133,14 @@ def inner(args) -> int:
 
     lab = Unit.objects.create(kind=UnitKind.LAB, name="bench lab", division_code="320583")
     lab_user = User.objects.create(username="bench-lab", role="lab", is_machine=True)
-    services.attach_lab_member(actor=actor, user=lab_user, lab=lab)
+    attach_lab_member(actor=actor, user=lab_user, lab=lab)
     from epigrid.accounts.models import ScopeGrant
 
     ScopeGrant.objects.create(user=lab_user, division_prefix="320583")
     lab_user = User.objects.get(pk=lab_user.pk)
-    point = services.save_point(
+    point = save_point(
         actor=actor,
-        data=services.PointInput(
+        data=PointInput(
             kind=PointKind.MOBILE,
             name="全员核酸检测点",
             address="bench",
@@ -151,41 +155,22 @@ def inner(args) -> int:
     pools_n = n // args.pool_size
     pool_ids = [uuid.uuid4() for _ in range(pools_n)]
     pool_rows = [
-        (
-            pool_ids[i],
-            f"P{i:08d}",
-            args.pool_size,
-            point.pk,
-            point.division_code,
-            lab.pk,
-            PoolStatus.RECEIVED,
-            sampled_at,
-            sampled_at,
-            sampled_at + timedelta(hours=1),
-            "",
-            {},
+        PoolRow(
+            id=pool_ids[i],
+            barcode=f"P{i:08d}",
+            size=args.pool_size,
+            sampling_point=point.pk,
+            division_code=point.division_code,
+            lab=lab.pk,
+            status=PoolStatus.RECEIVED,
+            created_at=sampled_at,
+            sealed_at=sampled_at,
+            received_at=sampled_at + timedelta(hours=1),
         )
         for i in range(pools_n)
     ]
     with transaction.atomic():
-        insert_rows(
-            Pool,
-            [
-                "id",
-                "barcode",
-                "size",
-                "sampling_point",
-                "division_code",
-                "lab",
-                "status",
-                "created_at",
-                "sealed_at",
-                "received_at",
-                "result",
-                "ct_values",
-            ],
-            pool_rows,
-        )
+        insert_rows(Pool, pool_rows)
     del pool_rows
     batch = 100_000
     for first in range(0, n, batch):
@@ -194,76 +179,45 @@ def inner(args) -> int:
             pid, division = ids[k]
             sid = uuid.uuid4()
             spec_rows.append(
-                (
-                    sid,
-                    f"S{k:09d}",
-                    pid,
-                    division,
-                    SampleType.SWAB,
-                    point.pk,
-                    pool_ids[k // args.pool_size],
-                    lab.pk,
-                    sampled_at,
-                    sampled_at + timedelta(hours=1),
-                    SpecimenStatus.RECEIVED,
-                    "",
+                SpecimenRow(
+                    id=sid,
+                    barcode=f"S{k:09d}",
+                    person=pid,
+                    division_code=division,
+                    sample_type=SampleType.SWAB,
+                    sampling_point=point.pk,
+                    pool=pool_ids[k // args.pool_size],
+                    lab=lab.pk,
+                    taken_at=sampled_at,
+                    received_at=sampled_at + timedelta(hours=1),
+                    status=SpecimenStatus.RECEIVED,
                 )
             )
             order_rows.append(
-                (
-                    uuid.uuid4(),
-                    pid,
-                    division,
-                    "nucleic_acid",
-                    OrderSource.SCREENING,
-                    "willing",
-                    "全员核酸检测。",
-                    "City-wide screening.",
-                    ["JX57-3.10"],
-                    True,
-                    sampled_at,
-                    sampled_at + timedelta(hours=12),
-                    OrderStatus.RECEIVED,
-                    sid,
-                    point.pk,
-                    lab.pk,
-                    sampled_at,
-                    sampled_at + timedelta(hours=1),
-                    "",
+                TestOrderRow(
+                    id=uuid.uuid4(),
+                    person=pid,
+                    division_code=division,
+                    test="nucleic_acid",
+                    source=OrderSource.SCREENING,
+                    group="willing",
+                    reason_zh="全员核酸检测。",
+                    reason_en="City-wide screening.",
+                    requirements=["JX57-3.10"],
+                    free=True,
+                    ordered_at=sampled_at,
+                    due_at=sampled_at + timedelta(hours=12),
+                    status=OrderStatus.RECEIVED,
+                    specimen=sid,
+                    sampling_point=point.pk,
+                    lab=lab.pk,
+                    sampled_at=sampled_at,
+                    received_at=sampled_at + timedelta(hours=1),
                 )
             )
         with transaction.atomic():
-            insert_rows(
-                Specimen,
-                [
-                    "id",
-                    "barcode",
-                    "person",
-                    "division_code",
-                    "sample_type",
-                    "sampling_point",
-                    "pool",
-                    "lab",
-                    "taken_at",
-                    "received_at",
-                    "status",
-                    "result",
-                ],
-                spec_rows,
-            )
-            insert_rows(
-                TestOrder,
-                [
-                    *services.ORDER_FIELDS,
-                    "specimen",
-                    "sampling_point",
-                    "lab",
-                    "sampled_at",
-                    "received_at",
-                    "result",
-                ],
-                order_rows,
-            )
+            insert_rows(Specimen, spec_rows)
+            insert_rows(TestOrder, order_rows)
         progress("specimens and orders", min(n, first + batch), n)
     refresh_statistics()
     emit(
@@ -311,7 +265,7 @@ def inner(args) -> int:
     )
 
     start = time.perf_counter()
-    imp = services.start_import(actor=actor, user=lab_user, filename="pools.csv", data=data, at=now)
+    imp = start_import(actor=actor, user=lab_user, filename="pools.csv", data=data, at=now)
     check_s = time.perf_counter() - start
     assert imp.errors == [], imp.errors[:3]
     emit("results_check_file", db=vendor, rows=pools_n, value=round(check_s, 2), unit="s")
@@ -347,29 +301,24 @@ def inner(args) -> int:
 
 
 def _result_rows(connection, n, ids, pool_size, pools_n, every, sampled_at, tested_at, lab):
+    from epigrid.testing.rows import TestResultRow
+
     rows = []
     for k in range(n):
         pid, division = ids[k]
         rows.append(
-            (
-                uuid.uuid4(),
-                pid,
-                division,
-                "nucleic_acid",
-                "negative",
-                sampled_at,
-                tested_at,
-                tested_at,
-                {},
-                "local",
-                lab.name,
-                lab.pk,
-                None,
-                None,
-                "",
-                {},
-                tested_at,
-                None,
+            TestResultRow(
+                id=uuid.uuid4(),
+                person=pid,
+                division_code=division,
+                analyte="nucleic_acid",
+                result="negative",
+                sampled_at=sampled_at,
+                tested_at=tested_at,
+                reported_at=tested_at,
+                issuer=lab.name,
+                lab=lab.pk,
+                recorded_at=tested_at,
             )
         )
     return rows
@@ -379,7 +328,6 @@ def _raw_copy(connection, model, rows) -> float:
     from django.db import transaction
 
     from epigrid.lib.bulk import insert_rows
-    from epigrid.testing.services import RESULT_FIELDS
 
     table = model._meta.db_table
     twin = f"{table}_rawcopy"
@@ -397,7 +345,7 @@ def _raw_copy(connection, model, rows) -> float:
         model._meta.db_table = twin
         for first in range(0, len(rows), 100_000):
             with transaction.atomic():
-                insert_rows(model, RESULT_FIELDS, rows[first : first + 100_000])
+                insert_rows(model, rows[first : first + 100_000])
         seconds = time.perf_counter() - start
     finally:
         model._meta.db_table = original

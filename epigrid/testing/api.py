@@ -1,48 +1,64 @@
 """/api/v1/testing: sampling points (public), orders, specimens, pools, lab results in bulk,
 external results and EU DCC certificates, overdue lists, sequencing."""
 
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 from uuid import UUID
 
 from django.utils import timezone
-from ninja import Query, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
 from ninja.throttling import AnonRateThrottle
-from pydantic import Field
 
 from epigrid.accounts.apiauth import public_operation, requires
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import get_visible_or_404, prefix_q, visible_to
-from epigrid.apierrors import ErrorItem, Invalid, invalid, row_item
+from epigrid.apierrors import Invalid, invalid, row_item
 from epigrid.lib.errors import Conflict, DomainError
 from epigrid.lib.keyset import page
 from epigrid.people.models import Person
 from epigrid.testing import certificates, services
 from epigrid.testing.models import (
-    WILLING,
-    Analyte,
-    GroupName,
-    Outcome,
-    PointKind,
     Pool,
     ResultSource,
     SamplingPoint,
     SequencingRequest,
     SequencingStatus,
     Specimen,
-    TestKind,
     TestOrder,
     TestResult,
 )
-from epigrid.testing.parsing import BARCODE, ResultRow
+from epigrid.testing.parsing import ResultRow
+from epigrid.testing.schemas import (
+    DccIn,
+    DccRefused,
+    ExternalIn,
+    OrderOut,
+    OrderPage,
+    OverdueOut,
+    PointIn,
+    PointOut,
+    PoolIn,
+    PoolOut,
+    ReceiveIn,
+    ReceiveOut,
+    ResultOut,
+    ResultPage,
+    ResultsIn,
+    ResultsOut,
+    SequencingIn,
+    SequencingOut,
+    SequencingPatch,
+    SpecimenIn,
+    SpecimenOut,
+    WalkInIn,
+)
 from epigrid.units.models import Unit, UnitKind
 
 router = Router(tags=["testing"])
 # the public list: the same budget per address as the public pages
 PUBLIC_RATE = [AnonRateThrottle("120/m")]
-
-BARCODE_PATTERN = BARCODE.pattern
 
 
 def _error(code: str, message: str, field: str | None = None, **extra) -> dict:
@@ -50,24 +66,6 @@ def _error(code: str, message: str, field: str | None = None, **extra) -> dict:
 
 
 # --- sampling points ----------------------------------------------------------------------
-
-
-class PointOut(Schema):
-    id: UUID
-    kind: str
-    name: str
-    unit_name: str = ""
-    address: str
-    division_code: str
-    latitude: float | None
-    longitude: float | None
-    contact_name: str
-    phone: str
-    opening_hours: str
-    active_from: date
-    active_to: date | None
-    waiting_place: str
-    distance_km: float | None = None
 
 
 def _point_out(point: SamplingPoint, distance: float | None = None) -> dict:
@@ -106,28 +104,11 @@ def list_points(
     limit: int = Query(50, ge=1, le=200),
 ):
     if (lat is None) != (lon is None):
-        raise DomainError("coordinates_invalid", "Give both lat and lon, or neither.", "lat")
+        raise DomainError("coordinates_invalid", _("Give both lat and lon, or neither."), "lat")
     if lat is not None:
         found = services.nearest_points(lat, lon, limit=limit)
         return [_point_out(p, km) for km, p in found]
     return [_point_out(p) for p in services.points_in(division).select_related("unit")[:limit]]
-
-
-class PointIn(Schema):
-    kind: Literal[tuple(PointKind.values)]  # type: ignore[valid-type]
-    name: str = Field(min_length=1, max_length=128)
-    address: str = Field(min_length=1, max_length=255)
-    division_code: str = Field(pattern=r"^\d{6,15}$")
-    active_from: date
-    active_to: date | None = None
-    unit_id: UUID | None = None
-    latitude: float | None = Field(None, ge=-90, le=90)
-    longitude: float | None = Field(None, ge=-180, le=180)
-    contact_name: str = Field("", max_length=64)
-    phone: str = Field("", max_length=24)
-    opening_hours: str = Field("", max_length=128)
-    waiting_place: str = Field("", max_length=255)
-    lab_id: UUID | None = None
 
 
 @router.post("/points", response={201: PointOut}, summary="Add a sampling point")
@@ -140,38 +121,10 @@ def create_point(request, payload: PointIn):
 # --- orders -------------------------------------------------------------------------------
 
 
-class OrderOut(Schema):
-    id: UUID
-    person_id: UUID
-    test: str
-    source: str
-    group: str
-    reason_zh: str
-    reason_en: str
-    requirements: list[str]
-    free: bool
-    ordered_at: datetime
-    due_at: datetime
-    status: str
-    result: str
-    sampled_at: datetime | None
-    received_at: datetime | None
-    resulted_at: datetime | None
-    specimen_barcode: str | None = None
-    sampling_point_id: UUID | None
-    lab_id: UUID | None
-    pool_id: UUID | None
-
-
 def _order_out(order: TestOrder) -> dict:
     data = {f: getattr(order, f) for f in OrderOut.model_fields if hasattr(order, f)}
     data["specimen_barcode"] = order.specimen.barcode if order.specimen_id else None
     return data
-
-
-class OrderPage(Schema):
-    items: list[OrderOut]
-    next_cursor: str | None
 
 
 @router.get("/orders", response=OrderPage, summary="Test orders in your scope, newest first")
@@ -198,12 +151,6 @@ def list_orders(
     return {"items": [_order_out(o) for o in result.items], "next_cursor": result.next_cursor}
 
 
-class WalkInIn(Schema):
-    person_id: UUID
-    test: Literal[tuple(TestKind.values)] = TestKind.NUCLEIC_ACID  # type: ignore[valid-type]
-    group: Literal[tuple([WILLING, *GroupName.values])] = WILLING  # type: ignore[valid-type]
-
-
 @router.post("/orders", response={201: OrderOut}, summary="A walk-in order (must-test group or willing)")
 @requires(Perm.SAMPLING_DO)
 def create_order(request, payload: WalkInIn):
@@ -215,22 +162,6 @@ def create_order(request, payload: WalkInIn):
 
 
 # --- specimens and pools ------------------------------------------------------------------
-
-
-class PoolIn(Schema):
-    point_id: UUID
-    barcode: str = Field(pattern=BARCODE_PATTERN)
-    size: Literal[5, 10, 20] = 10
-
-
-class PoolOut(Schema):
-    id: UUID
-    barcode: str
-    size: int
-    status: str
-    result: str
-    sampling_point_id: UUID
-    members: int
 
 
 def _pool_out(pool: Pool) -> dict:
@@ -260,28 +191,6 @@ def create_pool(request, payload: PoolIn):
 def seal_pool(request, barcode: str):
     pool = get_visible_or_404(request.auth, Pool.objects.all(), barcode=barcode[:40])
     return _pool_out(services.seal_pool(actor=Actor.from_api(request), pool=pool))
-
-
-class SpecimenIn(Schema):
-    person_id: UUID
-    point_id: UUID
-    barcode: str = Field(pattern=BARCODE_PATTERN)
-    test: Literal[tuple(TestKind.values)] = TestKind.NUCLEIC_ACID  # type: ignore[valid-type]
-    pool_barcode: str | None = Field(None, pattern=BARCODE_PATTERN)
-    group: Literal[tuple([WILLING, *GroupName.values])] | None = None  # type: ignore[valid-type]
-
-
-class SpecimenOut(Schema):
-    id: UUID
-    barcode: str
-    person_id: UUID
-    sample_type: str
-    status: str
-    result: str
-    pool_barcode: str | None
-    taken_at: datetime
-    orders: list[UUID]
-    waiting_place: str
 
 
 @router.post("/specimens", response={201: SpecimenOut}, summary="Take a specimen (optionally into a pool)")
@@ -325,43 +234,12 @@ def create_specimen(request, payload: SpecimenIn):
 # --- the lab ------------------------------------------------------------------------------
 
 
-class ReceiveIn(Schema):
-    barcodes: list[str] = Field(min_length=1, max_length=5000)
-
-
-class ReceiveOut(Schema):
-    received: list[str]
-    unknown: list[str]
-
-
 @router.post("/receive", response=ReceiveOut, summary="Scan tubes in at the lab")
 @requires(Perm.LAB_RESULTS)
 def receive(request, payload: ReceiveIn):
     return services.receive(
         actor=Actor.from_api(request), user=request.auth, barcodes=[b[:40] for b in payload.barcodes]
     )
-
-
-class ResultIn(Schema):
-    barcode: str = Field(pattern=BARCODE_PATTERN)
-    test: Literal[tuple(Analyte.values[:3])] = Analyte.NUCLEIC_ACID  # type: ignore[valid-type]
-    result: Literal[tuple(Outcome.values)]  # type: ignore[valid-type]
-    tested_at: datetime
-    received_at: datetime | None = None
-    reported_at: datetime | None = None
-    ct_values: dict[Literal["orf1ab", "n", "e"], float] = Field(default_factory=dict)
-
-
-class ResultsIn(Schema):
-    # 5,000 rows stay well under the request size limit (2.5 MB); send more in several calls
-    rows: list[ResultIn] = Field(min_length=1, max_length=5000)
-    dry_run: bool = False
-
-
-class ResultsOut(Schema):
-    accepted: bool
-    errors: list[ErrorItem]
-    counts: dict[str, int]
 
 
 def _row_errors(errors: list[dict]) -> list[dict]:
@@ -383,14 +261,16 @@ def submit_results(request, payload: ResultsIn):
         for name in ("tested_at", "received_at", "reported_at"):
             value = getattr(item, name)
             if value is not None and value.tzinfo is None:
-                problems.append((name, "time_zone", "Give times with their time zone."))
+                problems.append((name, "time_zone", _("Give times with their time zone.")))
             elif value is not None and value > now + timedelta(minutes=10):
-                problems.append((name, "time_future", "The time is in the future."))
+                problems.append((name, "time_future", _("The time is in the future.")))
         if any(not 0 <= v <= 50 for v in item.ct_values.values()):
-            problems.append(("ct_values", "ct_invalid", "A Ct value is a number from 0 to 50."))
+            problems.append(("ct_values", "ct_invalid", _("A Ct value is a number from 0 to 50.")))
         key = (item.barcode, item.test)
         if key in seen:
-            problems.append(("barcode", "row_twice", f"The same barcode and test as row {seen[key]}."))
+            problems.append(
+                ("barcode", "row_twice", _("The same barcode and test as row %(row)s.") % {"row": seen[key]})
+            )
         seen.setdefault(key, number)
         if problems:
             errors += [row_item("rows", number, c, code, m) for c, code, m in problems]
@@ -422,26 +302,6 @@ def submit_results(request, payload: ResultsIn):
     return {**outcome, "errors": _row_errors(outcome["errors"])}
 
 
-class ResultOut(Schema):
-    id: UUID
-    person_id: UUID
-    analyte: str
-    result: str
-    sampled_at: datetime
-    tested_at: datetime | None
-    reported_at: datetime
-    ct_values: dict
-    source: str
-    issuer: str
-    external_ref: str
-    pooled: bool
-
-
-class ResultPage(Schema):
-    items: list[ResultOut]
-    next_cursor: str | None
-
-
 @router.get("/results", response=ResultPage, summary="Test results in your scope, newest first")
 @requires(Perm.TESTING_VIEW)
 def list_results(
@@ -470,16 +330,6 @@ def list_results(
 # --- results from elsewhere ----------------------------------------------------------------
 
 
-class ExternalIn(Schema):
-    person_id: UUID
-    analyte: Literal[tuple(Analyte.values)]  # type: ignore[valid-type]
-    result: Literal[tuple(Outcome.values)]  # type: ignore[valid-type]
-    sampled_at: datetime
-    reported_at: datetime | None = None
-    issuer: str = Field(min_length=1, max_length=128, description="region (division code), lab or issuer")
-    reference: str = Field("", max_length=128)
-
-
 @router.post(
     "/external-results",
     response={201: ResultOut, 200: ResultOut},
@@ -489,7 +339,7 @@ class ExternalIn(Schema):
 def create_external_result(request, payload: ExternalIn):
     person = get_visible_or_404(request.auth, Person.objects.all(), pk=payload.person_id)
     if payload.sampled_at.tzinfo is None or (payload.reported_at and payload.reported_at.tzinfo is None):
-        raise DomainError("time_zone", "Give times with their time zone.", "sampled_at")
+        raise DomainError("time_zone", _("Give times with their time zone."), "sampled_at")
     data = services.ExternalInput(
         analyte=payload.analyte,
         result=payload.result,
@@ -502,18 +352,6 @@ def create_external_result(request, payload: ExternalIn):
     result, created = services.record_external_result(actor=Actor.from_api(request), person=person, data=data)
     out = {**{f: getattr(result, f) for f in ResultOut.model_fields if f != "pooled"}, "pooled": False}
     return Status(201 if created else 200, out)
-
-
-class DccIn(Schema):
-    qr: str = Field(min_length=1, max_length=certificates.MAX_QR)
-    person_id: UUID | None = None
-
-
-class DccRefused(Schema):
-    code: str
-    message: str
-    field: str | None
-    candidates: list[UUID] = []
 
 
 @router.post(
@@ -541,18 +379,6 @@ def record_dcc(request, payload: DccIn):
 # --- turnaround ---------------------------------------------------------------------------
 
 
-class OverdueRow(Schema):
-    id: UUID
-    name: str
-    overdue: int
-
-
-class OverdueOut(Schema):
-    per_lab: list[OverdueRow]
-    per_point: list[OverdueRow]
-    unsampled: int
-
-
 @router.get("/overdue", response=OverdueOut, summary="Orders past their due time, per lab and sampling point")
 @requires(Perm.TESTING_VIEW)
 def overdue(request):
@@ -570,33 +396,6 @@ def overdue(request):
 
 
 # --- sequencing ---------------------------------------------------------------------------
-
-
-class SequencingIn(Schema):
-    specimen_barcode: str = Field(pattern=BARCODE_PATTERN)
-    lab_id: UUID
-    notes: str = Field("", max_length=2000)
-
-
-class SequencingPatch(Schema):
-    status: Literal["sent", "received", "resulted", "failed"]
-    lineage: str = Field("", max_length=64)
-    clade: str = Field("", max_length=32)
-    notes: str = Field("", max_length=2000)
-
-
-class SequencingOut(Schema):
-    id: UUID
-    person_id: UUID
-    specimen_id: UUID
-    lab_id: UUID
-    status: str
-    requested_at: datetime
-    sent_at: datetime | None
-    received_at: datetime | None
-    resulted_at: datetime | None
-    lineage: str
-    clade: str
 
 
 @router.post(
@@ -617,5 +416,5 @@ def create_sequencing(request, payload: SequencingIn):
 def patch_sequencing(request, request_id: UUID, payload: SequencingPatch):
     req = get_visible_or_404(request.auth, SequencingRequest.objects.all(), pk=request_id)
     if payload.status not in SequencingStatus.values:
-        raise DomainError("status_invalid", "Unknown status.", "status")
+        raise DomainError("status_invalid", _("Unknown status."), "status")
     return services.advance_sequencing(actor=Actor.from_api(request), request=req, **payload.dict())

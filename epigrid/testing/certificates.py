@@ -20,6 +20,7 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from epigrid.accounts.audit import Actor, record
 from epigrid.accounts.scoping import visible_to
@@ -57,7 +58,11 @@ def add_trusted_signers(*, actor: Actor, data: bytes, source: str = "upload") ->
         trust.add_der(der, source)
     if not trust.signers:
         reason = trust.rejected[0][1] if trust.rejected else "no certificate found"
-        raise CertificateError("trust_unreadable", f"No signer certificate could be read: {reason}.", "file")
+        raise CertificateError(
+            "trust_unreadable",
+            _("No signer certificate could be read: %(reason)s.") % {"reason": reason},
+            "file",
+        )
     added = []
     now = timezone.now()
     with transaction.atomic():
@@ -138,6 +143,15 @@ def agrees(person: Person, extracted: dict) -> list[str]:
     return problems
 
 
+def _mismatch(problems: list[str]) -> str:
+    """What `agrees` found, in words: the name, the date of birth, or both."""
+    if len(problems) > 1:
+        return _("The certificate's name and date of birth do not match this person.")
+    if problems == ["name"]:
+        return _("The certificate's name does not match this person.")
+    return _("The certificate's date of birth does not match this person.")
+
+
 def candidates(user, extracted: dict, limit: int = 10) -> list[Person]:
     born = birth_date_of(extracted)
     if born is None:
@@ -163,7 +177,7 @@ def check(user, qr_text: str, at: datetime | None = None) -> Checked:
     at = at or timezone.now()
     text = (qr_text or "").strip()
     if len(text) > MAX_QR:
-        raise CertificateError("qr_too_long", "This is longer than any certificate QR code.", "qr")
+        raise CertificateError("qr_too_long", _("This is longer than any certificate QR code."), "qr")
     result = verify(text, trust_list(), at)
     checked = Checked(result)
     try:
@@ -183,7 +197,7 @@ def record_certificate(
     Without `person`: recorded only when exactly one person in scope matches by name and date of
     birth; otherwise a 409 with the candidates. With `person` (chosen by staff, already scope
     checked): their date of birth and name must agree with the certificate."""
-    from epigrid.testing.services import ExternalInput, record_external_result
+    from epigrid.testing.services.external import ExternalInput, record_external_result
 
     at = at or timezone.now()
     checked = check(user, qr_text, at)
@@ -194,9 +208,9 @@ def record_certificate(
         if len(checked.matches) != 1:
             error = Conflict(
                 "person_ambiguous" if checked.matches else "person_not_found",
-                "Several people in your area match this certificate; choose one."
+                _("Several people in your area match this certificate; choose one.")
                 if checked.matches
-                else "Nobody in your area has this name and date of birth; choose the person.",
+                else _("Nobody in your area has this name and date of birth; choose the person."),
                 "person",
             )
             error.candidates = [str(p.pk) for p in checked.matches]
@@ -205,13 +219,7 @@ def record_certificate(
     else:
         problems = agrees(person, extracted)
         if problems:
-            raise CertificateError(
-                "person_mismatch",
-                "The certificate's "
-                + " and ".join(p.replace("_", " ") for p in problems)
-                + " do not match this person.",
-                "person",
-            )
+            raise CertificateError("person_mismatch", _mismatch(problems), "person")
     data = ExternalInput(
         analyte=extracted["test_type"],
         result=extracted["result"],

@@ -21,9 +21,14 @@ from django.utils import timezone
 from epigrid.accounts.audit import Actor
 from epigrid.people.models import Person, Status
 from epigrid.regions.models import Division, Level
-from epigrid.testing import services
 from epigrid.testing.models import WILLING, GroupName, PointKind, SamplingPoint, TestKind
 from epigrid.testing.parsing import ResultRow
+from epigrid.testing.services.collection import open_pool, receive, seal_pool, take_specimen
+from epigrid.testing.services.imports import start_import, submit_results
+from epigrid.testing.services.labs import attach_lab_member
+from epigrid.testing.services.orders import walk_in_order
+from epigrid.testing.services.points import PointInput, save_point
+from epigrid.testing.services.screening import configure_group
 from epigrid.units.models import Unit, UnitKind
 
 CITY = "320583"
@@ -46,7 +51,7 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
     from epigrid.accounts.models import User
 
     for user in User.objects.filter(role="lab", username="lab"):
-        services.attach_lab_member(actor=actor, user=user, lab=lab)
+        attach_lab_member(actor=actor, user=user, lab=lab)
 
     points = _points(actor, rng, lab, at)
     for group, interval in (
@@ -57,7 +62,7 @@ def seed_demo(*, actor: Actor, seed: int = 1, at: datetime | None = None) -> dic
         (GroupName.INBOUND_TRAVELLER, 0),
         (GroupName.FEVER_CLINIC, 0),
     ):
-        services.configure_group(actor=actor, division_code=CITY, group=group, interval_days=interval)
+        configure_group(actor=actor, division_code=CITY, group=group, interval_days=interval)
     counts = _morning(actor, rng, lab, points, at)
     return {"created": True, "lab": str(lab.pk), "points": len(points), **counts}
 
@@ -86,9 +91,9 @@ def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[S
         lon = (town.longitude or 120.98) + rng.uniform(-0.004, 0.004)
         kind = PointKind.HEALTH_CENTRE if town.name_zh.endswith("街道") else PointKind.TOWNSHIP_HOSPITAL
         points.append(
-            services.save_point(
+            save_point(
                 actor=actor,
-                data=services.PointInput(
+                data=PointInput(
                     kind=kind,
                     name=f"{unit.name}采样点",
                     unit_id=unit.pk,
@@ -108,9 +113,9 @@ def _points(actor: Actor, rng: random.Random, lab: Unit, at: datetime) -> list[S
     communities = list(Division.objects.filter(level=Level.COMMUNITY, code__startswith=CITY).order_by("code"))
     for community in rng.sample(communities, k=min(3, len(communities))):
         points.append(
-            services.save_point(
+            save_point(
                 actor=actor,
-                data=services.PointInput(
+                data=PointInput(
                     kind=PointKind.MOBILE,
                     name=f"{community.name_zh}流动采样点",
                     address=f"{community.name_zh}居委会门前广场",
@@ -134,12 +139,7 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     if not points:
         return {}
     point = points[0]
-    people = list(
-        Person.objects.filter(status=Status.ACTIVE, division_code__startswith=point.division_code).order_by(
-            "id"
-        )[:200]
-    ) or list(Person.objects.filter(status=Status.ACTIVE).order_by("id")[:200])
-    people = rng.sample(people, k=min(50, len(people)))
+    people = _demo_people(rng, point)
     if not people:
         return {}
     # within the last hours, so the CDC's tasks from the positive pool and the positive retest
@@ -151,7 +151,7 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
     # two people still waiting for a test: one due soon, one overdue
     for person in people[-2:]:
         with transaction.atomic():
-            order = services.walk_in_order(
+            order = walk_in_order(
                 actor=actor, person=person, test=TestKind.NUCLEIC_ACID, group=GroupName.CLOSE_CONTACT, at=at
             )
     order.due_at = at - timedelta(hours=1)
@@ -173,12 +173,28 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
         )
         for i, pool in enumerate(pools)
     ]
-    services.submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=20))
-    # the positive pool's members: retested singly; all but the last have a result by now
+    submit_results(actor=actor, user=lab_user, rows=rows, at=tested + timedelta(minutes=20))
     members = people[:10]
+    _retest_singly(actor, point, lab_user, members, tested)
+    waiting = _next_round(actor, rng, point, lab_user, at, taken={p.pk for p in people})
+    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1, "upload_rows": waiting}
+
+
+def _demo_people(rng: random.Random, point) -> list:
+    """Up to fifty people of the point's division (of anywhere, when it has none)."""
+    people = list(
+        Person.objects.filter(status=Status.ACTIVE, division_code__startswith=point.division_code).order_by(
+            "id"
+        )[:200]
+    ) or list(Person.objects.filter(status=Status.ACTIVE).order_by("id")[:200])
+    return rng.sample(people, k=min(50, len(people)))
+
+
+def _retest_singly(actor: Actor, point, lab_user, members: list, tested: datetime) -> None:
+    """The positive pool's members retested singly; all but the last have a result by now."""
     retest_at = tested + timedelta(minutes=40)
     for j, person in enumerate(members[:-1]):
-        services.take_specimen(
+        take_specimen(
             actor=actor,
             person=person,
             point=point,
@@ -196,9 +212,7 @@ def _morning(actor: Actor, rng: random.Random, lab: Unit, points: list, at: date
         )
         for j in range(len(members) - 1)
     ]
-    services.submit_results(actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(minutes=55))
-    waiting = _next_round(actor, rng, point, lab_user, at, taken={p.pk for p in people})
-    return {"pools": len(pools), "specimens": n, "retests": len(members) - 1, "upload_rows": waiting}
+    submit_results(actor=actor, user=lab_user, rows=rows, at=retest_at + timedelta(minutes=55))
 
 
 def _sample_pools(actor: Actor, point, groups: list, *, pool: str, specimen: str, at: datetime) -> list:
@@ -206,12 +220,12 @@ def _sample_pools(actor: Actor, point, groups: list, *, pool: str, specimen: str
     and the round's letters (P and S, Q and T)."""
     pools, n = [], 0
     for i, group in enumerate(groups):
-        opened = services.open_pool(
+        opened = open_pool(
             actor=actor, point=point, barcode=f"DEMO-{pool}{i + 1:04d}", size=10, at=at + timedelta(minutes=i)
         )
         for person in group:
             n += 1
-            services.take_specimen(
+            take_specimen(
                 actor=actor,
                 person=person,
                 point=point,
@@ -220,7 +234,7 @@ def _sample_pools(actor: Actor, point, groups: list, *, pool: str, specimen: str
                 walk_in_group=WILLING,
                 at=at + timedelta(minutes=i, seconds=n),
             )
-        services.seal_pool(actor=actor, pool=opened, at=at + timedelta(minutes=i, seconds=50))
+        seal_pool(actor=actor, pool=opened, at=at + timedelta(minutes=i, seconds=50))
         pools.append(opened)
     return pools
 
@@ -241,10 +255,10 @@ def _next_round(actor: Actor, rng: random.Random, point, lab_user, at: datetime,
     barcodes = [pool.barcode for pool in pools]
     if not barcodes:
         return 0
-    services.receive(actor=actor, user=lab_user, barcodes=barcodes, at=at - timedelta(hours=2))
+    receive(actor=actor, user=lab_user, barcodes=barcodes, at=at - timedelta(hours=2))
     tested = timezone.localtime(at - timedelta(minutes=40)).strftime("%Y-%m-%d %H:%M")
     lines = ["条码,检测项目,结果,检测时间"] + [f"{code},核酸,阴性,{tested}" for code in barcodes]
-    upload = services.start_import(
+    upload = start_import(
         actor=actor,
         user=lab_user,
         filename="第二批检测结果.csv",

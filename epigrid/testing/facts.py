@@ -63,7 +63,7 @@ test_facts.__test__ = False
 
 def register() -> None:
     from epigrid.rules import registry
-    from epigrid.testing.services import cancel_for_measures, orders_for_measures
+    from epigrid.testing.services.orders import cancel_for_measures, orders_for_measures
 
     kwargs = {"touching": registry.NO_PLACES} if hasattr(registry, "NO_PLACES") else {}
     registry.register_facts_source("testing", test_facts, **kwargs)

@@ -13,7 +13,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from epigrid.accounts.audit import Actor, record
+from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm
 from epigrid.accounts.scoping import visible_to
 from epigrid.lib import jobs, queue
@@ -30,6 +30,7 @@ def stale(limit: datetime):
 def requeue(import_id, *, actor: Actor, cutoff: datetime) -> bool:
     """Queue the commit of an import whose heartbeat stopped before `cutoff` again; False when it
     is not (or no longer) such an import."""
+    from epigrid.testing.results_import import record_status
     from epigrid.testing.tasks import commit_result_import
 
     with transaction.atomic():
@@ -44,17 +45,11 @@ def requeue(import_id, *, actor: Actor, cutoff: datetime) -> bool:
         if imp is None:
             return False
         jobs.abandon_tasks(commit_result_import, [str(imp.pk)])
-        record(
+        record_status(
             actor,
-            "update",
-            object_type="result_import",
-            object_id=imp.pk,
-            division_code=imp.division_code,
-            fields=["status"],
-            note=(
-                f"commit resumed: stopped after row {imp.rows_done} of {len(imp.rows)}, "
-                f"last heartbeat {jobs.last_seen(imp.heartbeat_at)}"
-            ),
+            imp,
+            f"commit resumed: stopped after row {imp.rows_done} of {len(imp.rows)}, "
+            f"last heartbeat {jobs.last_seen(imp.heartbeat_at)}",
         )
         user_id = getattr(actor.user, "pk", None) or imp.committed_by_id or imp.created_by_id
         queue.enqueue(commit_result_import, str(imp.pk), user_id)
@@ -65,11 +60,11 @@ def resume_import(
     *, actor: Actor, user, result_import: ResultImport, at: datetime | None = None
 ) -> ResultImport:
     """The lab's "resume" of a commit that stopped. Refused while the commit is alive."""
-    from epigrid.testing.services import _require_lab
+    from epigrid.testing.services.labs import require_lab
 
     if not user.has_epigrid_perm(Perm.LAB_RESULTS):
         raise Forbidden("permission_denied", _("Your role does not allow this operation."))
-    lab = _require_lab(user)
+    lab = require_lab(user)
     imp = visible_to(user, ResultImport.objects.filter(pk=result_import.pk, lab=lab)).first()
     if imp is None:
         raise NotFound("not_found", _("Not found."))

@@ -15,55 +15,30 @@ from django.utils.translation import pgettext_lazy
 
 from epigrid.accounts.scoping import ScopeSpec
 from epigrid.lib import jobs
-
-
-class TestKind(models.TextChoices):
-    """What an order asks for. A serology order is answered by an IgM and an IgG result."""
-
-    __test__ = False
-
-    NUCLEIC_ACID = "nucleic_acid", _("Nucleic-acid test")
-    SEROLOGY = "serology", _("Serology test (IgM/IgG)")
-
-
-class Analyte(models.TextChoices):
-    """What one result reports; the same names as `rules.facts.TEST_KINDS`."""
-
-    NUCLEIC_ACID = "nucleic_acid", _("nucleic acid")
-    SEROLOGY_IGM = "serology_igm", _("IgM antibody")
-    SEROLOGY_IGG = "serology_igg", _("IgG antibody")
-    RAPID_ANTIGEN = "rapid_antigen", _("rapid antigen")
-
+from epigrid.testing.choices import (
+    Analyte,
+    GroupName,
+    ImportStatus,
+    OrderSource,
+    OrderStatus,
+    Outcome,
+    PointKind,
+    PoolStatus,
+    ResultSource,
+    SampleType,
+    SequencingStatus,
+    SpecimenStatus,
+    TestKind,
+)
 
 # which results answer an order of each kind
 ANALYTES_OF = {
     TestKind.NUCLEIC_ACID: (Analyte.NUCLEIC_ACID,),
     TestKind.SEROLOGY: (Analyte.SEROLOGY_IGM, Analyte.SEROLOGY_IGG),
 }
-ORDER_KIND_OF = {a: k for k, analytes in ANALYTES_OF.items() for a in analytes}
-
-
-class Outcome(models.TextChoices):
-    NEGATIVE = "negative", _("negative")
-    POSITIVE = "positive", _("positive")
-
-
-class ResultSource(models.TextChoices):
-    """The same names as `rules.facts.TEST_SOURCES`."""
-
-    LOCAL = "local", _("our lab")
-    OTHER_REGION = "other_region", _("another region")
-    FOREIGN_CERTIFICATE = "foreign_certificate", _("foreign certificate (EU DCC)")
 
 
 # --- sampling points ----------------------------------------------------------------------
-
-
-class PointKind(models.TextChoices):
-    HEALTH_CENTRE = "health_centre", _("Community health service centre")
-    TOWNSHIP_HOSPITAL = "township_hospital", _("Township hospital")
-    HOSPITAL = "hospital", _("Hospital")
-    MOBILE = "mobile", _("Mobile sampling point")
 
 
 def _point_unit_q(unit_ids: list) -> Q:
@@ -123,22 +98,6 @@ class SamplingPoint(models.Model):
 # --- must-test groups ---------------------------------------------------------------------
 
 
-class GroupName(models.TextChoices):
-    """应检尽检 groups (JS79-13, NA182-2.5.1, JX57-3.10). The first four come from events other
-    apps record (contacts, arrivals, fever clinics, admissions) and reach testing through the
-    rules; the unit-based ones can also be screened from rosters here."""
-
-    CLOSE_CONTACT = "close_contact", _("Close contacts")
-    INBOUND_TRAVELLER = "inbound_traveller", _("Inbound travellers")
-    FEVER_CLINIC = "fever_clinic", _("Fever-clinic patients")
-    NEW_INPATIENT = "new_inpatient", _("New inpatients and companions")
-    MEDICAL_STAFF = "medical_staff", _("Medical staff")
-    PORT_BORDER_STAFF = "port_border_staff", _("Port and border staff")
-    PRISON_STAFF = "prison_staff", _("Prison staff")
-    CARE_HOME_STAFF = "care_home_staff", _("Welfare and elderly-care staff")
-    PUBLIC_SERVICE_STAFF = "public_service_staff", _("Public-place service staff")
-
-
 WILLING = "willing"  # 愿检尽检: anyone who asks
 
 
@@ -189,26 +148,12 @@ class LabMember(models.Model):
 # --- orders, specimens, pools --------------------------------------------------------------
 
 
-class OrderSource(models.TextChoices):
-    MEASURE = "measure", _("decision of the rules")
-    WALK_IN = "walk_in", _("walk-in")
-    SCREENING = "screening", _("group screening")
-    RETEST = "retest", _("single-tube retest after a positive pool")
-
-
-class OrderStatus(models.TextChoices):
-    OPEN = "open", _("waiting for sampling")
-    SAMPLED = "sampled", _("sampled")
-    RECEIVED = "received", _("at the lab")
-    RESULTED = "resulted", _("resulted")
-    CANCELLED = "cancelled", _("cancelled")
-
-
 PENDING_ORDER_STATES = (OrderStatus.OPEN, OrderStatus.SAMPLED, OrderStatus.RECEIVED)
 _PENDING = Q(status__in=["open", "sampled", "received"])
 
 
-def _order_unit_q(unit_ids: list) -> Q:
+def _lab_or_point_unit_q(unit_ids: list) -> Q:
+    """Orders, specimens and pools: the lab's own, and those of the unit's sampling points."""
     return Q(lab_id__in=unit_ids) | Q(sampling_point__unit_id__in=unit_ids)
 
 
@@ -263,7 +208,7 @@ class TestOrder(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
-    scope = ScopeSpec(division_field="division_code", unit_q=_order_unit_q)
+    scope = ScopeSpec(division_field="division_code", unit_q=_lab_or_point_unit_q)
 
     class Meta:
         verbose_name = _("test order")
@@ -285,22 +230,6 @@ class TestOrder(models.Model):
 
     def reason(self, language: str) -> str:
         return self.reason_zh if (language or "zh").startswith("zh") else self.reason_en
-
-
-class SpecimenStatus(models.TextChoices):
-    TAKEN = "taken", _("taken")
-    RECEIVED = "received", _("at the lab")
-    POOL_POSITIVE = "pool_positive", _("pool positive: retest needed")
-    RESULTED = "resulted", _("resulted")
-
-
-class SampleType(models.TextChoices):
-    SWAB = "swab", _("throat or nasal swab")
-    BLOOD = "blood", _("blood")
-
-
-def _specimen_unit_q(unit_ids: list) -> Q:
-    return Q(lab_id__in=unit_ids) | Q(sampling_point__unit_id__in=unit_ids)
 
 
 class Specimen(models.Model):
@@ -334,7 +263,7 @@ class Specimen(models.Model):
     result = models.CharField(_("result"), max_length=10, choices=Outcome.choices, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
 
-    scope = ScopeSpec(division_field="division_code", unit_q=_specimen_unit_q)
+    scope = ScopeSpec(division_field="division_code", unit_q=_lab_or_point_unit_q)
 
     class Meta:
         verbose_name = _("specimen")
@@ -348,20 +277,7 @@ class Specimen(models.Model):
         return self.barcode
 
 
-class PoolStatus(models.TextChoices):
-    OPEN = "open", _("filling")
-    SEALED = "sealed", _("sealed")
-    RECEIVED = "received", _("at the lab")
-    NEGATIVE = "negative", _("negative")
-    RETESTING = "retesting", _("positive: members being retested")
-    RESOLVED = "resolved", _("positive: every member has an individual result")
-
-
 POOL_SIZES = (5, 10, 20)
-
-
-def _pool_unit_q(unit_ids: list) -> Q:
-    return Q(lab_id__in=unit_ids) | Q(sampling_point__unit_id__in=unit_ids)
 
 
 class Pool(models.Model):
@@ -390,7 +306,7 @@ class Pool(models.Model):
     tested_at = models.DateTimeField(null=True, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
 
-    scope = ScopeSpec(division_field="division_code", unit_q=_pool_unit_q)
+    scope = ScopeSpec(division_field="division_code", unit_q=_lab_or_point_unit_q)
 
     class Meta:
         verbose_name = _("pool")
@@ -404,7 +320,7 @@ class Pool(models.Model):
 # --- results ------------------------------------------------------------------------------
 
 
-def _result_unit_q(unit_ids: list) -> Q:
+def _lab_unit_q(unit_ids: list) -> Q:
     return Q(lab_id__in=unit_ids)
 
 
@@ -447,7 +363,7 @@ class TestResult(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
 
-    scope = ScopeSpec(division_field="division_code", unit_q=_result_unit_q)
+    scope = ScopeSpec(division_field="division_code", unit_q=_lab_unit_q)
 
     class Meta:
         verbose_name = _("test result")
@@ -468,14 +384,6 @@ class TestResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analyte} {self.result} {self.person_id}"
-
-
-class ImportStatus(models.TextChoices):
-    INVALID = "invalid", _("has errors")
-    VALID = "valid", _("checked, ready to commit")
-    QUEUED = "queued", _("queued for commit")
-    COMMITTING = "committing", _("committing")
-    COMMITTED = "committed", _("committed")
 
 
 class ResultImport(models.Model):
@@ -545,18 +453,6 @@ class TurnaroundDay(models.Model):
 # --- sequencing ---------------------------------------------------------------------------
 
 
-class SequencingStatus(models.TextChoices):
-    REQUESTED = "requested", _("requested")
-    SENT = "sent", _("sent to the lab")
-    RECEIVED = "received", _("received by the lab")
-    RESULTED = "resulted", _("lineage known")
-    FAILED = "failed", _("failed")
-
-
-def _sequencing_unit_q(unit_ids: list) -> Q:
-    return Q(lab_id__in=unit_ids)
-
-
 class SequencingRequest(models.Model):
     """基因测序 (R6.5, NA182-2.5.2): a case specimen sent for whole-genome sequencing, tracked to
     the lab and to the lineage it found."""
@@ -578,7 +474,7 @@ class SequencingRequest(models.Model):
     clade = models.CharField(_("clade"), max_length=32, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
-    scope = ScopeSpec(division_field="division_code", unit_q=_sequencing_unit_q)
+    scope = ScopeSpec(division_field="division_code", unit_q=_lab_unit_q)
 
     class Meta:
         verbose_name = _("sequencing request")

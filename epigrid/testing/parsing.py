@@ -40,7 +40,6 @@ from epigrid.lib.chinatime import CHINA_TZ
 
 MAX_ROWS = 200_000
 MAX_BYTES = 20 * 1024 * 1024
-MAX_BARCODE = 40
 BARCODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z\-_]{3,39}$")
 
 # our column → its name in the template (Chinese, English) and the other headers labs write
@@ -308,69 +307,11 @@ def check_table(header: list, header_row: int, rows: Iterator[tuple[int, tuple]]
             return cells[index] if index is not None and index < len(cells) else None
 
         errors: list[RowError] = []
-        barcode = _text(cell("barcode"))
-        if not barcode:
-            errors.append(RowError(number, "barcode", "barcode_missing", _("The barcode is empty.")))
-        elif not BARCODE.match(barcode):
-            errors.append(
-                RowError(
-                    number, "barcode", "barcode_format", _("A barcode is 4 to 40 letters, digits or -_.")
-                )
-            )
-        analyte = parse_test(cell("test"))
-        if analyte is None:
-            if _serology_order(_text(cell("test"))):
-                message = _(
-                    "A serology test is reported in two rows, one for IgM and one for IgG: write %(tests)s."
-                ) % {"tests": _listed("test")}
-            else:
-                message = _("The test is one of %(tests)s.") % {"tests": _listed("test")}
-            errors.append(RowError(number, "test", "test_invalid", message))
-        result = parse_result(cell("result"))
-        if result is None:
-            errors.append(
-                RowError(
-                    number,
-                    "result",
-                    "result_invalid",
-                    _("The result is one of %(results)s.") % {"results": _listed("result")},
-                )
-            )
-        times: dict[str, datetime | None] = {}
-        for key in ("tested_at", "received_at", "reported_at"):
-            raw = cell(key)
-            if raw is None or _text(raw) == "":
-                if key == "tested_at":
-                    errors.append(RowError(number, key, "time_missing", _("The test time is empty.")))
-                times[key] = None
-                continue
-            try:
-                moment = parse_time(raw)
-            except (ValueError, TypeError, OverflowError):
-                errors.append(RowError(number, key, "time_format", _("Write the time as 2020-06-20 14:30.")))
-                times[key] = None
-                continue
-            if moment > latest:
-                errors.append(RowError(number, key, "time_future", _("The time is in the future.")))
-            times[key] = moment
-        tested, received, reported = times["tested_at"], times["received_at"], times["reported_at"]
-        if received and tested and received > tested:
-            errors.append(
-                RowError(number, "received_at", "time_order", _("The tube was received after it was tested."))
-            )
-        if reported and tested and reported < tested:
-            errors.append(
-                RowError(number, "reported_at", "time_order", _("The result was reported before the test."))
-            )
-        ct_values = {}
-        for key in CT_COLUMNS:
-            raw = cell(key)
-            if raw is None or _text(raw) == "":
-                continue
-            try:
-                ct_values[key[3:]] = parse_ct(raw)
-            except (ValueError, TypeError):
-                errors.append(RowError(number, key, "ct_invalid", _("A Ct value is a number from 0 to 50.")))
+        barcode = _check_barcode(number, _text(cell("barcode")), errors)
+        analyte = _check_test(number, cell("test"), errors)
+        result = _check_result(number, cell("result"), errors)
+        tested, received, reported = _check_times(number, cell, latest, errors)
+        ct_values = _check_ct_values(number, cell, errors)
         if barcode and analyte:
             key = (barcode, analyte)
             if key in seen:
@@ -400,6 +341,86 @@ def check_table(header: list, header_row: int, rows: Iterator[tuple[int, tuple]]
             )
         )
     return out
+
+
+def _check_barcode(number: int, barcode: str, errors: list[RowError]) -> str:
+    if not barcode:
+        errors.append(RowError(number, "barcode", "barcode_missing", _("The barcode is empty.")))
+    elif not BARCODE.match(barcode):
+        errors.append(
+            RowError(number, "barcode", "barcode_format", _("A barcode is 4 to 40 letters, digits or -_."))
+        )
+    return barcode
+
+
+def _check_test(number: int, raw, errors: list[RowError]) -> str | None:
+    analyte = parse_test(raw)
+    if analyte is None:
+        if _serology_order(_text(raw)):
+            message = _(
+                "A serology test is reported in two rows, one for IgM and one for IgG: write %(tests)s."
+            ) % {"tests": _listed("test")}
+        else:
+            message = _("The test is one of %(tests)s.") % {"tests": _listed("test")}
+        errors.append(RowError(number, "test", "test_invalid", message))
+    return analyte
+
+
+def _check_result(number: int, raw, errors: list[RowError]) -> str | None:
+    result = parse_result(raw)
+    if result is None:
+        errors.append(
+            RowError(
+                number,
+                "result",
+                "result_invalid",
+                _("The result is one of %(results)s.") % {"results": _listed("result")},
+            )
+        )
+    return result
+
+
+def _check_times(number: int, cell, latest: datetime, errors: list[RowError]) -> tuple:
+    """The tested, received and reported times (None where empty or unreadable), in order."""
+    times: dict[str, datetime | None] = {}
+    for key in ("tested_at", "received_at", "reported_at"):
+        raw = cell(key)
+        times[key] = None
+        if raw is None or _text(raw) == "":
+            if key == "tested_at":
+                errors.append(RowError(number, key, "time_missing", _("The test time is empty.")))
+            continue
+        try:
+            moment = parse_time(raw)
+        except (ValueError, TypeError, OverflowError):
+            errors.append(RowError(number, key, "time_format", _("Write the time as 2020-06-20 14:30.")))
+            continue
+        if moment > latest:
+            errors.append(RowError(number, key, "time_future", _("The time is in the future.")))
+        times[key] = moment
+    tested, received, reported = times["tested_at"], times["received_at"], times["reported_at"]
+    if received and tested and received > tested:
+        errors.append(
+            RowError(number, "received_at", "time_order", _("The tube was received after it was tested."))
+        )
+    if reported and tested and reported < tested:
+        errors.append(
+            RowError(number, "reported_at", "time_order", _("The result was reported before the test."))
+        )
+    return tested, received, reported
+
+
+def _check_ct_values(number: int, cell, errors: list[RowError]) -> dict:
+    ct_values = {}
+    for key in CT_COLUMNS:
+        raw = cell(key)
+        if raw is None or _text(raw) == "":
+            continue
+        try:
+            ct_values[key[3:]] = parse_ct(raw)
+        except (ValueError, TypeError):
+            errors.append(RowError(number, key, "ct_invalid", _("A Ct value is a number from 0 to 50.")))
+    return ct_values
 
 
 def parse_file(data: bytes, filename: str, *, now: datetime) -> Parsed:

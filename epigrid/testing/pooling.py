@@ -14,6 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
+from epigrid.lib.errors import DomainError
+
 POOL_SIZES = (5, 10, 20)
 DEFAULT_DUE_HOURS = 12
 
@@ -25,16 +29,13 @@ CONFIRMED = "positive"  # individual result positive
 WAITING = "waiting"  # the pool has no result yet
 
 
-class PoolError(ValueError):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class PoolError(DomainError):
+    """A swab the pool cannot take; the sampling desk shows `message`."""
 
 
 def check_size(size: int) -> int:
     if size not in POOL_SIZES:
-        raise PoolError("pool_size", f"A pool holds 5, 10 or 20 swabs, not {size}.")
+        raise PoolError("pool_size", _("A pool holds 5, 10 or 20 swabs, not %(size)s.") % {"size": size})
     return size
 
 
@@ -42,7 +43,10 @@ def check_can_add(size: int, members: int, adding: int = 1) -> None:
     """Refuse a swab that would overfill the pool."""
     check_size(size)
     if members + adding > size:
-        raise PoolError("pool_full", f"The pool already holds {members} of {size} swabs.")
+        raise PoolError(
+            "pool_full",
+            _("The pool already holds %(members)s of %(size)s swabs.") % {"members": members, "size": size},
+        )
 
 
 def split_into_pools(items: Sequence, size: int) -> list[list]:
@@ -81,12 +85,12 @@ def member_states(
     An individual result always wins over the pool's: a single-tube result is the better test.
     """
     if pool_result not in (None, "", NEGATIVE, POSITIVE):
-        raise PoolError("pool_result", f"unknown pool result {pool_result!r}")
+        raise PoolError("pool_result", _("%(result)r is not a pool result.") % {"result": pool_result})
     out = []
     for member in members:
         own = individual.get(member)
         if own is not None and own not in (NEGATIVE, POSITIVE):
-            raise PoolError("result", f"unknown individual result {own!r}")
+            raise PoolError("result", _("%(result)r is not an individual result.") % {"result": own})
         if own == POSITIVE:
             out.append(MemberState(member, CONFIRMED))
         elif own == NEGATIVE:

@@ -30,18 +30,12 @@ from epigrid.lib.errors import Conflict, NotFound
 from epigrid.lib.sql import any_of
 from epigrid.testing.models import ImportStatus, Pool, ResultImport, Specimen
 from epigrid.testing.parsing import ResultRow
-from epigrid.testing.services import (
-    RESULT_BATCH,
-    Applied,
-    Reassessor,
-    TestingError,
-    _chunks,
-    _require_lab,
-    apply_results,
-    check_rows,
-)
-
-COUNT_KEYS = ("new_results", "unchanged", "positive_persons", "positive_pools", "retest_orders", "tasks")
+from epigrid.testing.services.checking import check_rows
+from epigrid.testing.services.common import TestingError, chunks
+from epigrid.testing.services.imports import RESULT_BATCH
+from epigrid.testing.services.labs import require_lab
+from epigrid.testing.services.reassessment import Reassessor
+from epigrid.testing.services.results import Applied, apply_results
 
 
 class LostClaim(RuntimeError):
@@ -52,10 +46,10 @@ def persons_of(rows) -> set:
     """The people the rows' tubes and pools belong to (to reassess rows written before a crash)."""
     codes = list({r.barcode for r in rows})
     persons: set = set()
-    for chunk in _chunks(codes, 2000):
+    for chunk in chunks(codes, 2000):
         persons.update(any_of(Specimen.objects.all(), "barcode", chunk).values_list("person_id", flat=True))
         pools = list(any_of(Pool.objects.all(), "barcode", chunk).values_list("pk", flat=True))
-        for pool_chunk in _chunks(pools, 2000):
+        for pool_chunk in chunks(pools, 2000):
             persons.update(
                 any_of(Specimen.objects.all(), "pool_id", pool_chunk).values_list("person_id", flat=True)
             )
@@ -69,7 +63,7 @@ class _Progress:
     def __init__(self, imp: ResultImport, worker: str):
         self.pk, self.worker = imp.pk, worker
         self.rows_done, self.reassessed_rows = imp.rows_done, imp.reassessed_rows
-        self.counts = {k: 0 for k in (*COUNT_KEYS, "persons", "persons_reassessed", "decisions_changed")}
+        self.counts = {k: 0 for k in (*Applied.COUNTS, "persons", "persons_reassessed", "decisions_changed")}
         self.counts.update(imp.counts or {})
         self.batches = list(imp.batches or [])
 
@@ -84,7 +78,7 @@ class _Progress:
         """In the batch's transaction: the batch and the progress land together (`kept` once
         that transaction committed)."""
         counts = dict(self.counts)
-        for key in COUNT_KEYS:
+        for key in Applied.COUNTS:
             counts[key] += getattr(applied, key)
         counts["persons"] += len(applied.persons)
         end = start + rows
@@ -131,28 +125,33 @@ class _Reassessor(Reassessor):
         self.progress.reassessed(self._marks.popleft(), evaluated, changed, seconds)
 
 
+def record_status(actor: Actor, imp: ResultImport, note: str) -> None:
+    """The audit row of an import whose status changed, with what happened in `note`."""
+    record(
+        actor,
+        "update",
+        object_type="result_import",
+        object_id=imp.pk,
+        division_code=imp.division_code,
+        fields=["status"],
+        note=note,
+    )
+
+
 def _claim(actor: Actor, lab, user, import_id, worker: str) -> ResultImport:
     with transaction.atomic():
         imp = ResultImport.objects.select_for_update().get(pk=import_id)
         if imp.lab_id != lab.pk:
-            raise NotFound("not_found", "Not found.")
+            raise NotFound("not_found", _("Not found."))
         if imp.status not in (ImportStatus.VALID, ImportStatus.QUEUED):
-            raise Conflict("import_state", "Only a checked file without errors can be committed.")
+            raise Conflict("import_state", _("Only a checked file without errors can be committed."))
         imp.status = ImportStatus.COMMITTING
         imp.heartbeat_at = timezone.now()
         imp.worker = worker
         imp.committed_by = user
         imp.save(update_fields=["status", "heartbeat_at", "worker", "committed_by"])
         if imp.rows_done:
-            record(
-                actor,
-                "update",
-                object_type="result_import",
-                object_id=imp.pk,
-                division_code=lab.division_code,
-                fields=["status"],
-                note=f"commit continues after row {imp.rows_done} of {len(imp.rows)}",
-            )
+            record_status(actor, imp, f"commit continues after row {imp.rows_done} of {len(imp.rows)}")
     return imp
 
 
@@ -168,7 +167,7 @@ def commit_import(
     reassesses the persons it touched. Rows are checked again against the database first, so a
     file committed twice, or a row another upload answered meanwhile, adds nothing. An import
     that stopped part way continues after its last written row."""
-    lab = _require_lab(user)
+    lab = require_lab(user)
     at = at or timezone.now()
     batch_size = batch_size or RESULT_BATCH
     worker = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:64]
@@ -183,23 +182,7 @@ def commit_import(
             reassessor.submit(persons_of(earlier), upto=progress.rows_done)
         for start in range(progress.rows_done, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
-            started = time.perf_counter()
-            with transaction.atomic():
-                checked = check_rows(user, lab, chunk)
-                if checked.errors:
-                    raise TestingError(
-                        "import_stale",
-                        f"Row {checked.errors[0].row}: {checked.errors[0].message} Check the file again.",
-                    )
-                applied = apply_results(actor=actor, lab=lab, bound=checked.bound, at=at)
-                record(
-                    actor,
-                    "import",
-                    object_type="test_result",
-                    division_code=lab.division_code,
-                    note=f"{imp.filename}: batch of {len(chunk)} rows, {applied.new_results} new results",
-                )
-                progress.landed(start, len(chunk), applied, time.perf_counter() - started)
+            applied = _commit_batch(actor, user, lab, imp.filename, chunk, start, progress, at)
             progress.kept()
             reassessor.submit(applied.persons, upto=start + len(chunk))
         reassessor.wait()
@@ -215,6 +198,38 @@ def commit_import(
         raise
     finally:
         reassessor.close()
+    _finish(actor, lab, imp, worker, progress)
+    imp.refresh_from_db()
+    return imp
+
+
+def _commit_batch(
+    actor, user, lab, filename: str, chunk: list, start: int, progress: _Progress, at
+) -> Applied:
+    """One batch checked again and applied; it lands whole with its progress."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        checked = check_rows(user, lab, chunk)
+        if checked.errors:
+            raise TestingError(
+                "import_stale",
+                _("Row %(row)s: %(problem)s Check the file again.")
+                % {"row": checked.errors[0].row, "problem": checked.errors[0].message},
+            )
+        applied = apply_results(actor=actor, lab=lab, bound=checked.bound, at=at)
+        record(
+            actor,
+            "import",
+            object_type="test_result",
+            division_code=lab.division_code,
+            note=f"{filename}: batch of {len(chunk)} rows, {applied.new_results} new results",
+        )
+        progress.landed(start, len(chunk), applied, time.perf_counter() - started)
+    return applied
+
+
+def _finish(actor, lab, imp: ResultImport, worker: str, progress: _Progress) -> None:
+    """The import committed, unless another worker took it over."""
     with transaction.atomic():
         finished = ResultImport.objects.filter(
             pk=imp.pk, worker=worker, status=ImportStatus.COMMITTING
@@ -227,42 +242,24 @@ def commit_import(
         )
         if not finished:
             raise LostClaim(f"result import {imp.pk} was taken over")
-        record(
-            actor,
-            "update",
-            object_type="result_import",
-            object_id=imp.pk,
-            division_code=lab.division_code,
-            fields=["status"],
-            note=(
-                f"committed: {progress.counts['new_results']} new results, "
-                f"{progress.counts['unchanged']} unchanged"
-            ),
+        counts = progress.counts
+        record_status(
+            actor, imp, f"committed: {counts['new_results']} new results, {counts['unchanged']} unchanged"
         )
-    imp.refresh_from_db()
-    return imp
 
 
 def queue_commit(*, actor: Actor, user, result_import: ResultImport) -> ResultImport:
     """Commit a large file in the background: queued, with its task, in one transaction."""
     from epigrid.testing.tasks import commit_result_import
 
-    lab = _require_lab(user)
+    lab = require_lab(user)
     with transaction.atomic():
         taken = ResultImport.objects.filter(pk=result_import.pk, lab=lab, status=ImportStatus.VALID).update(
             status=ImportStatus.QUEUED
         )
         if not taken:
             raise Conflict("import_state", _("Only a checked file without errors can be committed."))
-        record(
-            actor,
-            "update",
-            object_type="result_import",
-            object_id=result_import.pk,
-            division_code=lab.division_code,
-            fields=["status"],
-            note="commit queued",
-        )
+        record_status(actor, result_import, "commit queued")
         queue.enqueue(commit_result_import, str(result_import.pk), user.pk)
     result_import.refresh_from_db()
     return result_import

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from epigrid.testing import lab_upload, views
+from epigrid.testing import desk, lab_upload, views
 
 app_name = "testing"
 urlpatterns = [
@@ -11,10 +11,10 @@ urlpatterns = [
     path("points/<uuid:point_id>/edit/", views.point_edit, name="point_edit"),
     path("groups/", views.groups, name="groups"),
     path("groups/<uuid:config_id>/screen/", views.group_screen, name="group_screen"),
-    path("sample/", views.sample_desk, name="sample"),
-    path("sample/specimen/", views.take_specimen, name="take_specimen"),
-    path("sample/pool/", views.open_pool, name="open_pool"),
-    path("sample/pool/<uuid:pool_id>/seal/", views.seal_pool, name="seal_pool"),
+    path("sample/", desk.sample_desk, name="sample"),
+    path("sample/specimen/", desk.take_specimen, name="take_specimen"),
+    path("sample/pool/", desk.open_pool, name="open_pool"),
+    path("sample/pool/<uuid:pool_id>/seal/", desk.seal_pool, name="seal_pool"),
     path("lab/", views.lab_desk, name="lab"),
     path("lab/template.<str:kind>", lab_upload.lab_template, name="lab_template"),
     path("lab/imports/<uuid:import_id>/", views.import_detail, name="import"),

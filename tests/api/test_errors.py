@@ -182,7 +182,15 @@ def test_a_route_s_own_422_and_a_validation_422_have_one_shape(persona, client_f
     later = "2999-01-01T10:00:00+08:00"
     rows = [{"barcode": "SAMPLE-0001", "result": "negative", "tested_at": later}]
 
-    own = _error(lab.post("/api/v1/testing/results", {"rows": rows}, content_type="application/json"), 422)
+    own = _error(
+        lab.post(
+            "/api/v1/testing/results",
+            {"rows": rows},
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="en",
+        ),
+        422,
+    )
 
     assert own["code"] == "rows_invalid"
     assert own["errors"] == [

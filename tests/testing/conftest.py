@@ -7,8 +7,11 @@ import pytest
 
 from epigrid.rules import facts as rf
 from epigrid.rules import registry
-from epigrid.testing import services
 from epigrid.testing.models import PointKind
+from epigrid.testing.services.collection import take_specimen
+from epigrid.testing.services.labs import attach_lab_member
+from epigrid.testing.services.orders import walk_in_order
+from epigrid.testing.services.points import PointInput, save_point
 from epigrid.units.models import Unit, UnitKind
 
 KUNSHAN = "320583"
@@ -38,15 +41,15 @@ def other_lab(world):
 @pytest.fixture
 def lab_user(persona, lab, system):
     user = persona("lab", prefixes=[KUNSHAN])
-    services.attach_lab_member(actor=system, user=user, lab=lab)
+    attach_lab_member(actor=system, user=user, lab=lab)
     return user
 
 
 @pytest.fixture
 def point(world, lab, system):
-    return services.save_point(
+    return save_point(
         actor=system,
-        data=services.PointInput(
+        data=PointInput(
             kind=PointKind.HEALTH_CENTRE,
             name="玉山镇社区卫生服务中心采样点",
             address="昆山市玉山镇前进路1号",
@@ -118,5 +121,5 @@ def arrived(make_person, arrivals, system):
 
 def sample(system, point, person, barcode, at):
     """A walk-in order for a nucleic-acid test and its specimen taken at `point`, both at `at`."""
-    services.walk_in_order(actor=system, person=person, test="nucleic_acid", group="willing", at=at)
-    return services.take_specimen(actor=system, person=person, point=point, barcode=barcode, at=at).specimen
+    walk_in_order(actor=system, person=person, test="nucleic_acid", group="willing", at=at)
+    return take_specimen(actor=system, person=person, point=point, barcode=barcode, at=at).specimen

@@ -27,7 +27,7 @@ def sign_in(page, live_server, username):
 def test_it_samples_into_a_pool_uploads_results_and_shows_the_person(
     live_server, browser, world, persona, make_person, arrivals, point, lab, tmp_path, clock
 ):
-    from epigrid.testing import services
+    from epigrid.testing.services.labs import attach_lab_member
 
     system = Actor.system("test")
     arrived = make_person(GRID, name="林晓", phone="13912345678")
@@ -36,7 +36,7 @@ def test_it_samples_into_a_pool_uploads_results_and_shows_the_person(
     neighbour = make_person(GRID, name="陈自愿")
     persona("sampling", username="sampler-b", password=PASSWORD)
     lab_user = persona("lab", username="lab-b", password=PASSWORD)
-    services.attach_lab_member(actor=system, user=lab_user, lab=lab)
+    attach_lab_member(actor=system, user=lab_user, lab=lab)
     token = create_private_link(actor=system, person=arrived)
 
     # 1. the sampling point: open a pool of 5, swab both people into it
@@ -110,7 +110,11 @@ def test_the_public_finds_the_nearest_point_and_the_cdc_reads_turnaround(
 ):
     from datetime import timedelta
 
-    from epigrid.testing import services
+    from epigrid.testing.parsing import ResultRow
+    from epigrid.testing.services.collection import take_specimen
+    from epigrid.testing.services.imports import submit_results
+    from epigrid.testing.services.labs import attach_lab_member
+    from epigrid.testing.services.orders import walk_in_order
 
     system = Actor.system("test")
     # the browser's location: geolocation granted in a context placed near the point
@@ -130,21 +134,19 @@ def test_the_public_finds_the_nearest_point_and_the_cdc_reads_turnaround(
     context.close()
 
     lab_user = persona("lab", username="lab-c", password=PASSWORD)
-    services.attach_lab_member(actor=system, user=lab_user, lab=lab)
+    attach_lab_member(actor=system, user=lab_user, lab=lab)
     now = clock.now
     for i in range(4):
         person = make_person(GRID, name=f"时效{i}")
-        services.walk_in_order(actor=system, person=person, test="nucleic_acid", at=now - timedelta(hours=30))
-        services.take_specimen(
+        walk_in_order(actor=system, person=person, test="nucleic_acid", at=now - timedelta(hours=30))
+        take_specimen(
             actor=system, person=person, point=point, barcode=f"TAT-C{i:03d}", at=now - timedelta(hours=30)
         )
         hours = 20 if i == 3 else 6
-        row = services.ResultRow(
-            2, f"TAT-C{i:03d}", "nucleic_acid", "negative", now - timedelta(hours=30 - hours + 1)
-        )
-        services.submit_results(actor=system, user=lab_user, rows=[row], at=now - timedelta(hours=30 - hours))
+        row = ResultRow(2, f"TAT-C{i:03d}", "nucleic_acid", "negative", now - timedelta(hours=30 - hours + 1))
+        submit_results(actor=system, user=lab_user, rows=[row], at=now - timedelta(hours=30 - hours))
     late = make_person(GRID, name="逾期者")
-    services.walk_in_order(actor=system, person=late, test="nucleic_acid", at=now - timedelta(hours=14))
+    walk_in_order(actor=system, person=late, test="nucleic_acid", at=now - timedelta(hours=14))
     persona("cdc", username="cdc-c", password=PASSWORD)
     wide = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
     sign_in(wide, live_server, "cdc-c")

@@ -8,8 +8,14 @@ import pytest
 from epigrid.rules.models import MeasureRecord, MeasureStatus
 from epigrid.rules.services import reassess
 from epigrid.tasks.models import Task
-from epigrid.testing import services
 from epigrid.testing.models import GroupName, OrderSource, OrderStatus, TestOrder
+from epigrid.testing.parsing import ResultRow
+from epigrid.testing.services.collection import take_specimen
+from epigrid.testing.services.common import TestingError
+from epigrid.testing.services.imports import submit_results
+from epigrid.testing.services.orders import walk_in_order
+from epigrid.testing.services.queries import group_config, lab_of
+from epigrid.testing.services.screening import configure_group, screen_group
 from tests.testing.conftest import AT, GRID, KUNSHAN
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +45,7 @@ def test_a_second_reassessment_orders_nothing_twice(arrived, system):
 
 def test_a_closed_measure_cancels_orders_not_yet_sampled(arrived, arrivals, system, point):
     person = arrived()
-    services.take_specimen(actor=system, person=person, point=point, barcode="SWAB-0001", at=AT)
+    take_specimen(actor=system, person=person, point=point, barcode="SWAB-0001", at=AT)
     arrivals.by_person.clear()  # the arrival was withdrawn: the measure no longer applies
     reassess(person, actor=system, at=AT + timedelta(hours=1), cause="declaration")
     statuses = dict(TestOrder.objects.filter(person=person).values_list("test", "status"))
@@ -48,16 +54,14 @@ def test_a_closed_measure_cancels_orders_not_yet_sampled(arrived, arrivals, syst
 
 def test_a_result_satisfies_the_measure_and_the_orders(arrived, system, point, lab_user):
     person = arrived()
-    services.take_specimen(actor=system, person=person, point=point, barcode="SWAB-0001", at=AT)
-    services.take_specimen(
-        actor=system, person=person, point=point, barcode="BLOOD-0001", test="serology", at=AT
-    )
+    take_specimen(actor=system, person=person, point=point, barcode="SWAB-0001", at=AT)
+    take_specimen(actor=system, person=person, point=point, barcode="BLOOD-0001", test="serology", at=AT)
     rows = [
-        services.ResultRow(2, "SWAB-0001", "nucleic_acid", "negative", AT + timedelta(hours=3)),
-        services.ResultRow(3, "BLOOD-0001", "serology_igm", "negative", AT + timedelta(hours=3)),
-        services.ResultRow(4, "BLOOD-0001", "serology_igg", "negative", AT + timedelta(hours=3)),
+        ResultRow(2, "SWAB-0001", "nucleic_acid", "negative", AT + timedelta(hours=3)),
+        ResultRow(3, "BLOOD-0001", "serology_igm", "negative", AT + timedelta(hours=3)),
+        ResultRow(4, "BLOOD-0001", "serology_igg", "negative", AT + timedelta(hours=3)),
     ]
-    services.submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=4))
+    submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=4))
     assert set(TestOrder.objects.filter(person=person).values_list("status", "result")) == {
         ("resulted", "negative")
     }
@@ -68,14 +72,12 @@ def test_a_result_satisfies_the_measure_and_the_orders(arrived, system, point, l
 
 def test_a_serology_order_waits_for_both_antibodies(arrived, system, point, lab_user):
     person = arrived()
-    services.take_specimen(
-        actor=system, person=person, point=point, barcode="BLOOD-0002", test="serology", at=AT
-    )
-    rows = [services.ResultRow(2, "BLOOD-0002", "serology_igm", "negative", AT + timedelta(hours=3))]
-    services.submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=4))
+    take_specimen(actor=system, person=person, point=point, barcode="BLOOD-0002", test="serology", at=AT)
+    rows = [ResultRow(2, "BLOOD-0002", "serology_igm", "negative", AT + timedelta(hours=3))]
+    submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=4))
     assert TestOrder.objects.get(person=person, test="serology").status == OrderStatus.SAMPLED
-    rows = [services.ResultRow(2, "BLOOD-0002", "serology_igg", "positive", AT + timedelta(hours=3))]
-    services.submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=4))
+    rows = [ResultRow(2, "BLOOD-0002", "serology_igg", "positive", AT + timedelta(hours=3))]
+    submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=4))
     order = TestOrder.objects.get(person=person, test="serology")
     assert (order.status, order.result) == (OrderStatus.RESULTED, "positive")
     # an abnormal antibody result is handled at once (JS79-12): CDC and grid worker
@@ -87,11 +89,9 @@ def test_a_serology_order_waits_for_both_antibodies(arrived, system, point, lab_
 
 def test_walk_ins_are_free_for_configured_groups_and_charged_for_the_willing(make_person, system):
     person = make_person(GRID)
-    services.configure_group(actor=system, division_code=KUNSHAN, group=GroupName.MEDICAL_STAFF, due_hours=6)
-    staff = services.walk_in_order(
-        actor=system, person=person, test="nucleic_acid", group="medical_staff", at=AT
-    )
-    willing = services.walk_in_order(actor=system, person=person, test="nucleic_acid", group="willing", at=AT)
+    configure_group(actor=system, division_code=KUNSHAN, group=GroupName.MEDICAL_STAFF, due_hours=6)
+    staff = walk_in_order(actor=system, person=person, test="nucleic_acid", group="medical_staff", at=AT)
+    willing = walk_in_order(actor=system, person=person, test="nucleic_acid", group="willing", at=AT)
     assert (staff.free, staff.due_at, staff.requirements) == (
         True,
         AT + timedelta(hours=6),
@@ -101,19 +101,17 @@ def test_walk_ins_are_free_for_configured_groups_and_charged_for_the_willing(mak
     assert (willing.free, willing.due_at) == (False, AT + timedelta(hours=12))
     assert "愿检尽检" in willing.reason_zh
     # a group not configured here: tested, due in 12 h, not free
-    other = services.walk_in_order(
-        actor=system, person=person, test="nucleic_acid", group="prison_staff", at=AT
-    )
+    other = walk_in_order(actor=system, person=person, test="nucleic_acid", group="prison_staff", at=AT)
     assert (other.free, other.due_at) == (False, AT + timedelta(hours=12))
-    with pytest.raises(services.TestingError):
-        services.walk_in_order(actor=system, person=person, test="nucleic_acid", group="tourists", at=AT)
+    with pytest.raises(TestingError):
+        walk_in_order(actor=system, person=person, test="nucleic_acid", group="tourists", at=AT)
 
 
 def test_the_most_specific_jurisdiction_decides(make_person, system):
-    services.configure_group(actor=system, division_code="32", group="care_home_staff", free=False)
-    services.configure_group(actor=system, division_code=KUNSHAN, group="care_home_staff", free=True)
-    assert services.group_config(GRID, "care_home_staff").division_code == KUNSHAN
-    assert services.group_config("320585001001001", "care_home_staff").free is False
+    configure_group(actor=system, division_code="32", group="care_home_staff", free=False)
+    configure_group(actor=system, division_code=KUNSHAN, group="care_home_staff", free=True)
+    assert group_config(GRID, "care_home_staff").division_code == KUNSHAN
+    assert group_config("320585001001001", "care_home_staff").free is False
 
 
 def test_screening_orders_tests_for_roster_staff_not_already_tested(make_person, system):
@@ -137,18 +135,16 @@ def test_screening_orders_tests_for_roster_staff_not_already_tested(make_person,
         division_code=home.division_code,
         started_on=date(2020, 1, 1),
     )
-    services.walk_in_order(actor=system, person=staff[0], test="nucleic_acid", group="willing", at=AT)
-    config = services.configure_group(
-        actor=system, division_code=KUNSHAN, group="care_home_staff", interval_days=7
-    )
-    assert services.screen_group(actor=system, config=config, at=AT) == 2
+    walk_in_order(actor=system, person=staff[0], test="nucleic_acid", group="willing", at=AT)
+    config = configure_group(actor=system, division_code=KUNSHAN, group="care_home_staff", interval_days=7)
+    assert screen_group(actor=system, config=config, at=AT) == 2
     screened = TestOrder.objects.filter(source=OrderSource.SCREENING)
     assert {o.person_id for o in screened} == {staff[1].pk, staff[2].pk}
     assert all(o.free and o.group == "care_home_staff" for o in screened)
-    assert services.screen_group(actor=system, config=config, at=AT) == 0  # pending orders are not doubled
-    close = services.configure_group(actor=system, division_code=KUNSHAN, group="close_contact")
-    with pytest.raises(services.TestingError):
-        services.screen_group(actor=system, config=close, at=AT)
+    assert screen_group(actor=system, config=config, at=AT) == 0  # pending orders are not doubled
+    close = configure_group(actor=system, division_code=KUNSHAN, group="close_contact")
+    with pytest.raises(TestingError):
+        screen_group(actor=system, config=close, at=AT)
 
 
 def test_the_command_attaches_a_lab_user_and_runs_a_screening(persona, lab, system):
@@ -159,11 +155,11 @@ def test_the_command_attaches_a_lab_user_and_runs_a_screening(persona, lab, syst
     user = persona("lab", username="lab-cli")
     out = StringIO()
     call_command("testing", "attach-lab", "--user", "lab-cli", "--lab", lab.name, stdout=out)
-    assert services.lab_of(type(user).objects.get(pk=user.pk)) == lab and lab.name in out.getvalue()
+    assert lab_of(type(user).objects.get(pk=user.pk)) == lab and lab.name in out.getvalue()
     with pytest.raises(CommandError):
         call_command("testing", "attach-lab", "--user", "lab-cli", "--lab", "no such lab")
     with pytest.raises(CommandError):
         call_command("testing", "screen", "--division", KUNSHAN, "--group", "prison_staff")
-    services.configure_group(actor=system, division_code=KUNSHAN, group="prison_staff", interval_days=7)
+    configure_group(actor=system, division_code=KUNSHAN, group="prison_staff", interval_days=7)
     call_command("testing", "screen", "--division", KUNSHAN, "--group", "prison_staff", stdout=out)
     assert "0 test orders" in out.getvalue()

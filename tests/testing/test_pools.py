@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 
 from epigrid.tasks.models import Task
-from epigrid.testing import services
 from epigrid.testing.facts import test_facts
 from epigrid.testing.models import (
     OrderSource,
@@ -19,15 +18,19 @@ from epigrid.testing.models import (
     TestResult,
 )
 from epigrid.testing.parsing import ResultRow
+from epigrid.testing.services.collection import open_pool, seal_pool, take_specimen
+from epigrid.testing.services.common import TestingError
+from epigrid.testing.services.imports import submit_results
+from epigrid.testing.services.queries import overdue_orders
 from tests.testing.conftest import AT, GRID, OTHER_GRID
 
 pytestmark = pytest.mark.django_db
 
 
 def fill_pool(system, point, people, barcode="P1000", size=5):
-    pool = services.open_pool(actor=system, point=point, barcode=barcode, size=size, at=AT)
+    pool = open_pool(actor=system, point=point, barcode=barcode, size=size, at=AT)
     for i, person in enumerate(people):
-        services.take_specimen(
+        take_specimen(
             actor=system,
             person=person,
             point=point,
@@ -36,7 +39,7 @@ def fill_pool(system, point, people, barcode="P1000", size=5):
             walk_in_group="willing",
             at=AT + timedelta(minutes=i),
         )
-    services.seal_pool(actor=system, pool=pool, at=AT + timedelta(minutes=30))
+    seal_pool(actor=system, pool=pool, at=AT + timedelta(minutes=30))
     return pool
 
 
@@ -51,7 +54,7 @@ def result(barcode, outcome, hours=4, row=2):
 
 
 def post(system, lab_user, rows, hours=5):
-    out = services.submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=hours))
+    out = submit_results(actor=system, user=lab_user, rows=rows, at=AT + timedelta(hours=hours))
     assert out["accepted"], out["errors"]
     return out
 
@@ -105,7 +108,7 @@ def test_it_flags_a_positive_pool_and_keeps_only_the_true_positive_positive(
 
     # single tubes: the third member is the true positive
     for i, person in enumerate(five):
-        services.take_specimen(
+        take_specimen(
             actor=system, person=person, point=point, barcode=f"R-{i:03d}", at=AT + timedelta(hours=7)
         )
     rows = [result(f"R-{i:03d}", "positive" if i == 2 else "negative", hours=9, row=i + 2) for i in range(5)]
@@ -135,7 +138,7 @@ def test_it_keeps_a_member_whose_retest_was_lost_flagged_and_overdue(system, poi
     post(system, lab_user, [result(pool.barcode, "positive")])
     # four retests come back; the fifth tube was lost
     for i, person in enumerate(five[:4]):
-        services.take_specimen(
+        take_specimen(
             actor=system, person=person, point=point, barcode=f"R-{i:03d}", at=AT + timedelta(hours=7)
         )
     post(system, lab_user, [result(f"R-{i:03d}", "negative", hours=9, row=i + 2) for i in range(4)], hours=10)
@@ -146,13 +149,9 @@ def test_it_keeps_a_member_whose_retest_was_lost_flagged_and_overdue(system, poi
     assert test_facts([lost], AT + timedelta(hours=20))[str(lost.pk)]["extra"] == {"pool_positive": True}
     cdc = persona("cdc")
     late = AT + timedelta(hours=18)
-    overdue = list(services.overdue_orders(cdc, at=late).filter(source=OrderSource.RETEST))
+    overdue = list(overdue_orders(cdc, at=late).filter(source=OrderSource.RETEST))
     assert [o.person_id for o in overdue] == [lost.pk]
-    assert (
-        not services.overdue_orders(cdc, at=AT + timedelta(hours=16))
-        .filter(source=OrderSource.RETEST)
-        .exists()
-    )
+    assert not overdue_orders(cdc, at=AT + timedelta(hours=16)).filter(source=OrderSource.RETEST).exists()
 
 
 def test_it_answers_a_retest_from_the_original_tube_too(system, point, lab_user, five):
@@ -171,9 +170,9 @@ def test_it_answers_a_retest_from_the_original_tube_too(system, point, lab_user,
 def test_it_refuses_a_sixth_swab_in_a_pool_of_five_and_a_sealed_pool(system, point, five, make_person):
     from epigrid.lib.errors import Conflict
 
-    pool = services.open_pool(actor=system, point=point, barcode="P2000", size=5, at=AT)
+    pool = open_pool(actor=system, point=point, barcode="P2000", size=5, at=AT)
     for i, person in enumerate(five):
-        services.take_specimen(
+        take_specimen(
             actor=system,
             person=person,
             point=point,
@@ -184,7 +183,7 @@ def test_it_refuses_a_sixth_swab_in_a_pool_of_five_and_a_sealed_pool(system, poi
         )
     extra = make_person(GRID, name="吴六")
     with pytest.raises(Conflict) as exc:
-        services.take_specimen(
+        take_specimen(
             actor=system,
             person=extra,
             point=point,
@@ -195,8 +194,8 @@ def test_it_refuses_a_sixth_swab_in_a_pool_of_five_and_a_sealed_pool(system, poi
         )
     assert exc.value.code == "pool_full"
     assert not Specimen.objects.filter(barcode="T-9000").exists()
-    with pytest.raises(services.TestingError):
-        services.open_pool(actor=system, point=point, barcode="P2001", size=7, at=AT)
+    with pytest.raises(TestingError):
+        open_pool(actor=system, point=point, barcode="P2001", size=7, at=AT)
 
 
 # The rule docs/testing.md proposes for the colour pack: members of a positive pool are yellow
@@ -244,9 +243,7 @@ def test_a_positive_pool_reaches_the_rules_as_a_pending_test_and_a_flag(system, 
     assert decision.colour.value == "yellow"
     assert decision.colour.rules == ("colour/positive-pool",)
     # once the person's own result is in, the flag is gone and so is the colour
-    services.take_specimen(
-        actor=system, person=five[0], point=point, barcode="R-0001", at=AT + timedelta(hours=7)
-    )
+    take_specimen(actor=system, person=five[0], point=point, barcode="R-0001", at=AT + timedelta(hours=7))
     post(system, lab_user, [result("R-0001", "negative", hours=8)], hours=9)
     later = AT + timedelta(hours=10)
     contributed = test_facts([five[0]], later)[str(five[0].pk)]

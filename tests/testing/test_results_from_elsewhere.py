@@ -7,9 +7,13 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from epigrid.accounts.audit import Actor
 from epigrid.accounts.models import AuditEvent
-from epigrid.testing import certificates, services
+from epigrid.lib.errors import Conflict
+from epigrid.testing import certificates
 from epigrid.testing.models import ResultSource, TestResult, TrustedSigner
+from epigrid.testing.services.common import TestingError
+from epigrid.testing.services.external import ExternalInput, record_external_result
 from tests.testing.conftest import GRID, OTHER_GRID
 from tests.testing.dcc_support import hcert_of_test, issue, make_issuer
 
@@ -62,20 +66,20 @@ def test_a_result_from_another_region_is_recorded_once_with_its_source(
     assert result.specimen is None and result.lab is None
     # the same report for someone else is refused
     other = make_person(GRID, name="另一人")
-    with pytest.raises(services.Conflict):
-        services.record_external_result(
-            actor=services.Actor.system("test"),
+    with pytest.raises(Conflict):
+        record_external_result(
+            actor=Actor.system("test"),
             person=other,
-            data=services.ExternalInput(
+            data=ExternalInput(
                 "nucleic_acid", "negative", sampled, None, ResultSource.OTHER_REGION, "420102", "WH-2020-0001"
             ),
         )
     # a sample from the future is refused
-    with pytest.raises(services.TestingError):
-        services.record_external_result(
-            actor=services.Actor.system("test"),
+    with pytest.raises(TestingError):
+        record_external_result(
+            actor=Actor.system("test"),
             person=other,
-            data=services.ExternalInput(
+            data=ExternalInput(
                 "nucleic_acid",
                 "negative",
                 clock.now + timedelta(days=1),

@@ -18,8 +18,13 @@ from epigrid.rules.models import DecisionRecord, MeasureRecord, PersonRuleState
 from epigrid.rules.services import Population, reassess_many, sweep
 from epigrid.tasks.models import Task
 from epigrid.testing import jobs as import_jobs
-from epigrid.testing import results_import, services
+from epigrid.testing import results_import
 from epigrid.testing.models import ImportStatus, Pool, ResultImport, Specimen, TestOrder, TestResult
+from epigrid.testing.parsing import ResultRow
+from epigrid.testing.services import reassessment
+from epigrid.testing.services.collection import open_pool, take_specimen
+from epigrid.testing.services.imports import submit_results
+from epigrid.testing.services.labs import attach_lab_member
 from tests.killing import kill_inside, later_clock, run_worker_once
 from tests.testing.conftest import GRID, OTHER_GRID
 
@@ -53,9 +58,9 @@ def sampled(system, point, make_person, clock):
     """Ten people sampled an hour ago: a pool of five and five single tubes."""
     now = clock.now - timedelta(hours=1)
     people = [make_person(GRID if i % 2 else OTHER_GRID, name=f"测试{i}") for i in range(10)]
-    pool = services.open_pool(actor=system, point=point, barcode="POOL-0001", size=5, at=now)
+    pool = open_pool(actor=system, point=point, barcode="POOL-0001", size=5, at=now)
     for i, person in enumerate(people):
-        services.take_specimen(
+        take_specimen(
             actor=system,
             person=person,
             point=point,
@@ -148,12 +153,10 @@ def test_it_commits_a_checked_file_and_the_same_file_again_changes_nothing(
 
 def test_it_refuses_a_result_that_contradicts_a_known_one(system, sampled, lab_user, clock):
     t = clock.now - timedelta(minutes=10)
-    rows = [
-        services.ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)
-    ]
-    assert services.submit_results(actor=system, user=lab_user, rows=rows)["accepted"]
+    rows = [ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)]
+    assert submit_results(actor=system, user=lab_user, rows=rows)["accepted"]
     rows[0].result = "positive"
-    out = services.submit_results(actor=system, user=lab_user, rows=rows)
+    out = submit_results(actor=system, user=lab_user, rows=rows)
     assert not out["accepted"]
     assert [(e["row"], e["code"]) for e in out["errors"]] == [(2, "result_conflict")]
     assert TestResult.objects.get(specimen__barcode="TUBE-0005").result == "negative"
@@ -165,20 +168,18 @@ def test_it_keeps_tubes_of_another_lab_and_outside_the_scope_unknown(
     from epigrid.lib.errors import Forbidden
 
     stranger = persona("lab", prefixes=["320585"])
-    services.attach_lab_member(actor=system, user=stranger, lab=other_lab)
+    attach_lab_member(actor=system, user=stranger, lab=other_lab)
     t = clock.now - timedelta(minutes=10)
-    rows = [
-        services.ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)
-    ]
-    out = services.submit_results(actor=system, user=stranger, rows=rows)
+    rows = [ResultRow(row=2, barcode="TUBE-0005", analyte="nucleic_acid", result="negative", tested_at=t)]
+    out = submit_results(actor=system, user=stranger, rows=rows)
     assert out["errors"][0]["code"] == "barcode_unknown"  # out of scope reads as unknown
     neighbour = persona("lab", prefixes=["320583"])
-    services.attach_lab_member(actor=system, user=neighbour, lab=other_lab)
-    out = services.submit_results(actor=system, user=neighbour, rows=rows)
+    attach_lab_member(actor=system, user=neighbour, lab=other_lab)
+    out = submit_results(actor=system, user=neighbour, rows=rows)
     assert out["errors"][0]["code"] == "other_lab"
     unattached = persona("lab")
     with pytest.raises(Forbidden):
-        services.submit_results(actor=system, user=unattached, rows=rows)
+        submit_results(actor=system, user=unattached, rows=rows)
     assert TestResult.objects.count() == 0
 
 
@@ -382,8 +383,8 @@ def test_it_reassesses_the_people_of_a_batch_whose_worker_died_before_reassessin
     # in the reassessing process on PostgreSQL, while batch 3 may be written meanwhile
     kill_inside(
         run_worker_once,
-        module=services,
-        name="_reassess",
+        module=reassessment,
+        name="reassess",
         call=2,
         after=False,
         landed=lambda: ResultImport.objects.get(pk=imp.pk).rows_done >= 4,
@@ -415,7 +416,7 @@ def test_resume_is_for_the_lab_of_the_import_and_refused_while_it_runs(
         import_jobs.resume_import(actor=Actor(user=lab_user), user=lab_user, result_import=imp)
     later_clock(monkeypatch)
     other = persona("lab", prefixes=["320585"])
-    services.attach_lab_member(actor=system, user=other, lab=other_lab)
+    attach_lab_member(actor=system, user=other, lab=other_lab)
     assert client_for(other).post(url).status_code == 404
     assert client_for(persona("grid_worker")).post(url).status_code == 403
     assert ResultImport.objects.get(pk=imp.pk).status == ImportStatus.COMMITTING

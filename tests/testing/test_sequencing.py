@@ -7,8 +7,10 @@ from datetime import timedelta
 import pytest
 
 from epigrid.lib.errors import Conflict
-from epigrid.testing import services
 from epigrid.testing.models import SequencingRequest, SequencingStatus
+from epigrid.testing.parsing import ResultRow
+from epigrid.testing.services.imports import submit_results
+from epigrid.testing.services.sequencing import request_sequencing
 from tests.testing.conftest import GRID, sample
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +24,10 @@ def test_a_case_specimen_is_sequenced_and_tracked_to_its_lineage(
     specimen = sample(system, point, case, "SEQ-0001", now - timedelta(hours=6))
     other = sample(system, point, make_person(GRID, name="阴性乙"), "SEQ-0002", now - timedelta(hours=6))
     rows = [
-        services.ResultRow(2, "SEQ-0001", "nucleic_acid", "positive", now - timedelta(hours=2)),
-        services.ResultRow(3, "SEQ-0002", "nucleic_acid", "negative", now - timedelta(hours=2)),
+        ResultRow(2, "SEQ-0001", "nucleic_acid", "positive", now - timedelta(hours=2)),
+        ResultRow(3, "SEQ-0002", "nucleic_acid", "negative", now - timedelta(hours=2)),
     ]
-    services.submit_results(actor=system, user=lab_user, rows=rows, at=now - timedelta(hours=1))
+    submit_results(actor=system, user=lab_user, rows=rows, at=now - timedelta(hours=1))
     specimen.refresh_from_db()
     other.refresh_from_db()
     cdc = persona("cdc")
@@ -43,7 +45,7 @@ def test_a_case_specimen_is_sequenced_and_tracked_to_its_lineage(
         SequencingStatus.REQUESTED,
     )
     with pytest.raises(Conflict):
-        services.request_sequencing(actor=system, specimen=specimen, lab=lab)
+        request_sequencing(actor=system, specimen=specimen, lab=lab)
     # the lab moves it on through the API with its token
     from epigrid.accounts.services import create_token
 

@@ -6,8 +6,11 @@ from datetime import date, timedelta
 import pytest
 from django.core.cache import cache
 
-from epigrid.testing import services
 from epigrid.testing.models import OrderStatus, PointKind, Pool, SamplingPoint, Specimen, TestOrder
+from epigrid.testing.services.collection import open_pool, take_specimen
+from epigrid.testing.services.orders import walk_in_order
+from epigrid.testing.services.points import PointInput, save_point
+from epigrid.testing.services.queries import group_config
 from tests.testing.conftest import GRID, KUNSHAN, TAICANG
 
 pytestmark = pytest.mark.django_db
@@ -21,9 +24,9 @@ def fresh_limits():
 
 
 def test_the_public_sees_open_points_by_town_and_nearest_without_signing_in(client, point, system):
-    services.save_point(
+    save_point(
         actor=system,
-        data=services.PointInput(
+        data=PointInput(
             kind=PointKind.MOBILE,
             name="已撤除的流动采样点",
             address="某广场",
@@ -116,7 +119,7 @@ def test_out_of_scope_people_points_and_pools_are_404(client_for, persona, point
     stranger = persona("sampling", prefixes=[TAICANG])
     client = client_for(stranger)
     person = make_person(GRID)
-    pool = services.open_pool(actor=system, point=point, barcode="POOL-9001", size=5)
+    pool = open_pool(actor=system, point=point, barcode="POOL-9001", size=5)
     response = client.post(
         "/testing/sample/specimen/",
         {
@@ -196,7 +199,7 @@ def test_a_grid_worker_sees_the_tests_of_their_grid_on_the_person_page(
     client_for, persona, arrived, point, system, clock
 ):
     person = arrived(name="周在格")
-    services.take_specimen(actor=system, person=person, point=point, barcode="SWAB-6001", at=clock.now)
+    take_specimen(actor=system, person=person, point=point, barcode="SWAB-6001", at=clock.now)
     mine = client_for(persona("grid_worker", prefixes=[GRID]))
     body = mine.get(f"/people/{person.pk}/").content.decode()
     assert "testing-panel" in body and "SWAB-6001" in body and "JS79-13" in body
@@ -209,10 +212,10 @@ def test_a_grid_worker_sees_the_tests_of_their_grid_on_the_person_page(
 
 def test_a_lab_user_sees_barcodes_not_names(client_for, lab_user, point, system, make_person, clock):
     person = make_person(GRID, name="郑保密")
-    order = services.walk_in_order(
+    order = walk_in_order(
         actor=system, person=person, test="nucleic_acid", at=clock.now - timedelta(hours=20)
     )
-    services.take_specimen(
+    take_specimen(
         actor=system, person=person, point=point, barcode="SWAB-5001", at=clock.now - timedelta(hours=19)
     )
     order.refresh_from_db()
@@ -263,4 +266,4 @@ def test_cdc_manages_points_and_groups(client_for, persona, lab):
             "due_hours": 12,
         },
     )
-    assert services.group_config(GRID, "medical_staff").interval_days == 7
+    assert group_config(GRID, "medical_staff").interval_days == 7

@@ -9,13 +9,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from epigrid.lib.errors import DomainError
 from epigrid.testing.dcc.dates import NotADate, read_birth_date, read_date_time
 from epigrid.testing.dcc.valuesets import KIND_TEST, TEST_RESULTS, TEST_TYPES
 from epigrid.testing.dcc.verifier import DccResult
 
 
-class NotARecordableTest(ValueError):
+class NotARecordableTest(DomainError):
     """The certificate is invalid, not a test certificate, or uses codes we cannot map."""
+
+    def __init__(self, message: str):
+        super().__init__("certificate_not_recordable", message, "qr")
 
 
 def external_test_result(result: DccResult) -> dict[str, Any]:
@@ -25,20 +31,29 @@ def external_test_result(result: DccResult) -> dict[str, Any]:
     or a test type or result outside the value sets we act on.
     """
     if not result.valid:
-        raise NotARecordableTest(f"certificate is not valid ({result.failed_stage}: {result.reason})")
+        raise NotARecordableTest(
+            _("The certificate is not valid (%(stage)s: %(reason)s).")
+            % {"stage": result.failed_stage, "reason": result.reason}
+        )
     if result.kind != KIND_TEST or result.certificate is None:
-        raise NotARecordableTest(f"not a test certificate but {result.kind}")
+        raise NotARecordableTest(
+            _("This is not a test certificate but a %(kind)s certificate.") % {"kind": result.kind}
+        )
     certificate = result.certificate
     entries = certificate["t"]
     if len(entries) != 1:
-        raise NotARecordableTest(f"{len(entries)} test entries; one certificate should state one test")
+        raise NotARecordableTest(
+            _("The certificate states %(n)s tests; one certificate states one test.") % {"n": len(entries)}
+        )
     entry = entries[0]
     test_type = TEST_TYPES.get(entry["tt"])
     if test_type is None:
-        raise NotARecordableTest(f"unknown test type code {entry['tt']!r}")
+        raise NotARecordableTest(_("The test type code %(code)s is not one we know.") % {"code": entry["tt"]})
     outcome = TEST_RESULTS.get(entry["tr"])
     if outcome is None:
-        raise NotARecordableTest(f"unknown test result code {entry['tr']!r}")
+        raise NotARecordableTest(
+            _("The test result code %(code)s is not one we know.") % {"code": entry["tr"]}
+        )
     name = certificate["nam"]
     return {
         "source": "eu_dcc",
@@ -74,4 +89,6 @@ def parse_sample_time(text: str) -> datetime:
     try:
         return read_date_time(text).astimezone(UTC)
     except NotADate as exc:
-        raise NotARecordableTest(f"sample time: {exc}") from None
+        raise NotARecordableTest(
+            _("The sample time cannot be read: %(problem)s") % {"problem": exc}
+        ) from None

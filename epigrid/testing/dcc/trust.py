@@ -31,14 +31,20 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from epigrid.lib.errors import DomainError
 from epigrid.testing.dcc.valuesets import KEY_USAGE_OIDS
 
 EKU_OID = "2.5.29.37"
 _PEM_BLOCK = re.compile(rb"-----BEGIN CERTIFICATE-----(.*?)-----END CERTIFICATE-----", re.DOTALL)
 
 
-class TrustListError(ValueError):
-    """A trust file that holds no readable certificate."""
+class TrustListError(DomainError):
+    """A trust file that holds no readable certificate. Only `dcc verify` raises it, a command
+    line that also runs as a plain function without Django settings: its words stay English,
+    like argparse's beside them."""
+
+    def __init__(self, message: str):
+        super().__init__("trust_unreadable", message, "trust")
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,6 @@ KEY_USAGE_OIDS = {
     "1.3.6.1.4.1.0.1847.2021.1.3": KIND_RECOVERY,
 }
 
-DISEASE_COVID_19 = "840539006"  # SNOMED CT
-
 TEST_TYPE_NAAT = "LP6464-4"  # LOINC: nucleic acid amplification with probe detection
 TEST_TYPE_RAPID_ANTIGEN = "LP217198-3"  # LOINC: rapid immunoassay
 TEST_TYPES = {TEST_TYPE_NAAT: "nucleic_acid", TEST_TYPE_RAPID_ANTIGEN: "rapid_antigen"}
