@@ -8,7 +8,7 @@ tuple, so COPY takes it as it is: naming the fields costs nothing per row. Calle
 call in the transaction that makes a batch land whole or not at all.
 
     insert_rows(Task, [TaskRow(...), ...])
-    update_rows(PersonRuleState, [StateReview(person=..., next_review_at=...), ...], key="person")
+    update_rows(PersonRuleState, [ReviewRow(person=..., next_review_at=...), ...], key="person")
 """
 
 import itertools
@@ -132,16 +132,11 @@ def _typed(model, rows: Iterable) -> tuple[list[str], Iterable]:
     return _fields_of(model, type(first)), itertools.chain((first,), rows)
 
 
-def insert_rows(model: type[models.Model], rows, *legacy, using: str = "default") -> int:
+def insert_rows(model: type[models.Model], rows: Iterable, *, using: str = "default") -> int:
     """Insert typed rows (see the module docstring); returns how many."""
-    if legacy:
-        # the positional form (a list of field names, then tuples in that order) while the
-        # callers move to row types
-        fields, rows = list(rows), legacy[0]
-    else:
-        fields, rows = _typed(model, rows)
-        if not fields:
-            return 0
+    fields, rows = _typed(model, rows)
+    if not fields:
+        return 0
     return _insert(model, fields, rows, using)
 
 
@@ -184,29 +179,20 @@ def _insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Seq
 SQLITE_VARIABLES = 30_000
 
 
-def update_rows(model, *args, key: str | None = None, using: str = "default") -> None:
-    """UPDATE many rows by `key` in one statement per batch: `update_rows(model, rows, key=...)`
-    with typed rows naming the key and the columns to set."""
-    if key is None:
-        # the positional form (key, columns, then (key, *values) tuples) while callers move
-        key, columns, rows = args
-        rows = list(rows)
-    else:
-        (typed,) = args
-        fields, rows = _typed(model, typed)
-        if not fields:
-            return
-        if key not in fields:
-            raise TypeError(f"the rows name no {key!r} to update {model.__name__} by")
-        rows = list(rows)
-        if fields[0] != key:
-            at = fields.index(key)
-            rows = [(row[at], *row[:at], *row[at + 1 :]) for row in rows]
-            fields = [key, *fields[:at], *fields[at + 1 :]]
-        columns = fields[1:]
-    if not rows:
+def update_rows(model, rows: Iterable, *, key: str, using: str = "default") -> None:
+    """UPDATE many rows by `key` in one statement per batch: typed rows naming the key and the
+    columns to set."""
+    fields, rows = _typed(model, rows)
+    if not fields:
         return
-    _update(model, key, columns, rows, using)
+    if key not in fields:
+        raise TypeError(f"the rows name no {key!r} to update {model.__name__} by")
+    rows = list(rows)
+    if fields[0] != key:
+        at = fields.index(key)
+        rows = [(row[at], *row[:at], *row[at + 1 :]) for row in rows]
+        fields = [key, *fields[:at], *fields[at + 1 :]]
+    _update(model, key, fields[1:], rows, using)
 
 
 def _update(model, key: str, columns: list[str], rows: list[tuple], using: str) -> None:
