@@ -415,6 +415,38 @@ def _relations_to_person():
         yield rel.related_model, rel.field.name
 
 
+def _move_links(survivor: Person, merged: Person, *, at) -> dict[str, int]:
+    """Every row that points at `merged` moved to `survivor`: through the model's own merge
+    hook (its app's service, given the merge's time) where it has one. How many, per link."""
+    moved: dict[str, int] = {}
+    for model, fk in _relations_to_person():
+        hook = getattr(model, "on_person_merge", None)
+        if hook is not None:
+            count = hook(survivor=survivor, merged=merged, at=at)
+        else:
+            count = model._default_manager.filter(**{fk: merged}).update(**{fk: survivor})
+        if count:
+            moved[f"{model._meta.label_lower}.{fk}"] = count
+    return moved
+
+
+def _fill_empty_fields(survivor: Person, merged: Person) -> list[str]:
+    """The survivor's empty fields taken from the merged record; the names filled."""
+    filled = []
+    for name in ("phone_enc", "address", "birth_date", "household_id"):
+        if not getattr(survivor, name) and getattr(merged, name):
+            if name == "phone_enc":
+                # a ciphertext is bound to its row: the phone is sealed again for the survivor
+                c = cipher()
+                phone = c.decrypt(PHONE_FIELD, merged.phone_enc, row=merged.pk)
+                survivor.phone_enc = c.encrypt(PHONE_FIELD, phone, row=survivor.pk)
+                survivor.phone_bidx, survivor.phone_masked = merged.phone_bidx, merged.phone_masked
+            else:
+                setattr(survivor, name, getattr(merged, name))
+            filled.append("phone" if name == "phone_enc" else name)
+    return filled
+
+
 def merge_persons(*, actor: Actor, survivor: Person, merged: Person, reason: str) -> PersonMerge:
     """Move every link of `merged` to `survivor`, fill the survivor's empty fields, and keep
     `merged` readable with a pointer to the survivor (R1.1, KS10-18)."""
@@ -427,29 +459,9 @@ def merge_persons(*, actor: Actor, survivor: Person, merged: Person, reason: str
         survivor, merged = locked[survivor.pk], locked[merged.pk]
         if survivor.is_merged or merged.is_merged:
             raise Conflict("person_merged", _("One of the records was already merged."))
-        moved: dict[str, int] = {}
-        at = timezone.now()
-        for model, fk in _relations_to_person():
-            hook = getattr(model, "on_person_merge", None)
-            if hook is not None:
-                count = hook(survivor=survivor, merged=merged, at=at)
-            else:
-                count = model._default_manager.filter(**{fk: merged}).update(**{fk: survivor})
-            if count:
-                moved[f"{model._meta.label_lower}.{fk}"] = count
-        filled = []
-        for name in ("phone_enc", "address", "birth_date", "household_id"):
-            if not getattr(survivor, name) and getattr(merged, name):
-                if name == "phone_enc":
-                    # a ciphertext is bound to its row: the phone is sealed again for the survivor
-                    c = cipher()
-                    phone = c.decrypt(PHONE_FIELD, merged.phone_enc, row=merged.pk)
-                    survivor.phone_enc = c.encrypt(PHONE_FIELD, phone, row=survivor.pk)
-                    survivor.phone_bidx, survivor.phone_masked = merged.phone_bidx, merged.phone_masked
-                else:
-                    setattr(survivor, name, getattr(merged, name))
-                filled.append("phone" if name == "phone_enc" else name)
-        now = at
+        now = timezone.now()
+        moved = _move_links(survivor, merged, at=now)
+        filled = _fill_empty_fields(survivor, merged)
         survivor.updated_at = now
         survivor.save()
         merged.status = Status.MERGED
