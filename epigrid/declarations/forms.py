@@ -226,13 +226,7 @@ class DeclarationForm(forms.Form):
                 self.add_error("travel_to", _("Say where you are going."))
             if not d.get("departs_at") and "departs_at" not in self.errors:
                 self.add_error("departs_at", _("Give the departure time."))
-        division = (d.get("division_code") or "").strip()
-        if division and not division.isdigit():
-            found = _local_from_text(division)
-            if found:
-                d["division_code"] = found
-            else:
-                self.add_error("division_code", _("Choose your community and grid cell from the lists."))
+        _resolve_division(self, d, _("Choose your community and grid cell from the lists."))
         return d
 
     def to_input(self, stops: list[StopInput]) -> DeclarationInput:
@@ -274,6 +268,18 @@ class DeclarationForm(forms.Form):
             health_code_issuer=d.get("issuer_code") or "",
             stops=stops,
         )
+
+
+def _resolve_division(form: forms.Form, d: dict, refusal: str) -> None:
+    """A division typed as text (a community's name, an address) read back to its code, or
+    `refusal` next to the field when it names none here."""
+    division = (d.get("division_code") or "").strip()
+    if division and not division.isdigit():
+        found = _local_from_text(division)
+        if found:
+            d["division_code"] = found
+        else:
+            form.add_error("division_code", refusal)
 
 
 def _local_from_text(text: str) -> str:
@@ -415,13 +421,7 @@ class TipForm(forms.Form):
     def clean(self):
         d = super().clean()
         d["origin_code"] = _resolved_place(self, "origin", d.get("origin"))
-        division = (d.get("division_code") or "").strip()
-        if division and not division.isdigit():
-            found = _local_from_text(division)
-            if found:
-                d["division_code"] = found
-            else:
-                self.add_error("division_code", _("Choose the community from the lists."))
+        _resolve_division(self, d, _("Choose the community from the lists."))
         return d
 
     def to_input(self) -> TipInput:
