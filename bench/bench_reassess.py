@@ -101,7 +101,7 @@ def run(args) -> None:
     from epigrid.lib.bulk import insert_rows
     from epigrid.lib.chinatime import CHINA_TZ
     from epigrid.people.models import Person
-    from epigrid.regions import risk
+    from epigrid.regions.services import risk
     from epigrid.rules import bulk, services
     from epigrid.rules.engine import evaluate
     from epigrid.rules.models import PersonRuleState
