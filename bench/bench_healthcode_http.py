@@ -71,7 +71,8 @@ def prepare(persons: int, codes: int, workdir: Path) -> dict:
 
     actor = Actor.system("bench")
     call_command("migrate", verbosity=0)
-    call_command("simulate", persons=persons, seed=1, verbosity=0)
+    # the command's summary goes to stderr: stdout carries one JSON line per figure
+    call_command("simulate", persons=persons, seed=1, verbosity=0, stdout=sys.stderr)
     now = timezone.now()
     rng = random.Random(5)
     rows = []
