@@ -96,13 +96,27 @@ class Explanation:
     history: list[HistoryEntry] = field(default_factory=list)
 
 
+# a test whose time limit had passed before it was asked of the person (declared late): not
+# "overdue" as if they had let it lapse, but what the staff task says too (tasks_for_measures)
+_OPENED_LATE = ("已过检测时限，请尽快检测", "past the test's time limit: test at once")
+
+
+def opened_late(rec: MeasureRecord) -> bool:
+    return rec.kind == "test" and rec.ends_at is not None and rec.opened_at >= rec.ends_at
+
+
 def measure_view(rec: MeasureRecord, lang: str) -> MeasureView:
     measure = rec.as_measure()
+    overdue = rec.state in ("overdue", "missed")
+    if overdue and opened_late(rec):
+        state_label = _OPENED_LATE[0 if lang == "zh-hans" else 1]
+    else:
+        state_label = engine.state_label(rec.state, lang)
     return MeasureView(
         label=engine.measure_label(measure, lang),
         kind=rec.kind,
         state=rec.state,
-        state_label=engine.state_label(rec.state, lang),
+        state_label=state_label,
         reason=rec.reason_zh if lang == "zh-hans" else rec.reason_en,
         clauses=list(rec.requirements),
         rule=rec.rule_id,
@@ -111,7 +125,7 @@ def measure_view(rec: MeasureRecord, lang: str) -> MeasureView:
         starts_at=_local(rec.starts_at),
         ends_at=_local(rec.ends_at),
         is_test=rec.kind == "test",
-        overdue=rec.state in ("overdue", "missed"),
+        overdue=overdue,
     )
 
 

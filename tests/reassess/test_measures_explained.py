@@ -107,3 +107,36 @@ def test_someone_not_yet_assessed_shows_no_measures(make_person, cell, persona, 
     assert "The rules have not assessed this person yet." in page.content.decode()
     assert explain_person(person, "en").assessed is False
     assert self_panel(page.wsgi_request, person) is None
+
+
+@pytest.mark.parametrize(
+    ("opened_after_limit", "zh", "en"),
+    [
+        (True, "已过检测时限，请尽快检测", "past the test's time limit: test at once"),
+        (False, "已逾期", "overdue"),
+    ],
+)
+def test_a_test_asked_after_its_time_limit_says_so_not_overdue(opened_after_limit, zh, en):
+    # KS10-13 / JS79-14: the 12 hours run from the arrival; a person who declares days later
+    # is told the limit is behind them, as the grid worker's task says, not that they let it lapse
+    from epigrid.rules.explanations import measure_view
+    from epigrid.rules.models import MeasureRecord
+
+    limit = AT - timedelta(days=1)
+    rec = MeasureRecord(
+        kind="test",
+        params={"tests": ["nucleic_acid"]},
+        rule_id="JS79-14/abroad-test",
+        requirements=["JS79-14"],
+        pack_id="jiangsu-2020-79",
+        pack_version=1,
+        reason_zh="境外入境",
+        reason_en="Arrived from abroad",
+        starts_at=limit - timedelta(hours=12),
+        ends_at=limit,
+        state="overdue",
+        opened_at=AT if opened_after_limit else limit - timedelta(hours=12),
+    )
+    assert measure_view(rec, "zh-hans").state_label == zh
+    assert measure_view(rec, "en").state_label == en
+    assert measure_view(rec, "zh-hans").overdue
