@@ -117,7 +117,7 @@ def test_someone_not_yet_assessed_shows_no_measures(make_person, cell, persona, 
     ],
 )
 def test_a_test_asked_after_its_time_limit_says_so_not_overdue(opened_after_limit, zh, en):
-    # KS10-13 / JS79-14: the 12 hours run from the arrival; a person who declares days later
+    # NA182-2.5.1: inbound travellers tested within 12 hours of arrival; one who declares days later
     # is told the limit is behind them, as the grid worker's task says, not that they let it lapse
     from epigrid.rules.explanations import measure_view
     from epigrid.rules.models import MeasureRecord
@@ -126,9 +126,9 @@ def test_a_test_asked_after_its_time_limit_says_so_not_overdue(opened_after_limi
     rec = MeasureRecord(
         kind="test",
         params={"tests": ["nucleic_acid"]},
-        rule_id="JS79-14/abroad-test",
-        requirements=["JS79-14"],
-        pack_id="jiangsu-2020-79",
+        rule_id="NA182-2.5.1/inbound-test",
+        requirements=["NA182-2.5.1"],
+        pack_id="national-2020-182",
         pack_version=1,
         reason_zh="境外入境",
         reason_en="Arrived from abroad",
