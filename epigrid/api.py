@@ -85,6 +85,7 @@ def build_api() -> NinjaAPI:
     from epigrid.tasks.api import router as tasks_router
     from epigrid.testing.api import router as testing_router
     from epigrid.units.api import router as units_router
+    from epigrid.venues.api import router as venues_router
 
     # health codes first, for the same reason as the API's place in epigrid/urls.py
     api.add_router("/healthcode", healthcode_router)
@@ -96,6 +97,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/rules", rules_router)
     api.add_router("/declarations", declarations_router)
     api.add_router("/testing", testing_router)
+    api.add_router("/venues", venues_router)
     return api
 
 

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "epigrid.units",
     "epigrid.declarations",
     "epigrid.testing",
+    "epigrid.venues",
     # top
     "epigrid.web",
     "epigrid.demo",

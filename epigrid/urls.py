@@ -16,4 +16,5 @@ urlpatterns = [
     path("declarations/", include("epigrid.declarations.urls")),
     path("testing/", include("epigrid.testing.urls")),
     path("healthcode/", include("epigrid.healthcode.urls")),
+    path("venues/", include("epigrid.venues.urls")),
 ]

@@ -18,6 +18,7 @@ class Role(models.TextChoices):
     SAMPLING = "sampling", _("Sampling staff")
     LAB = "lab", _("Lab")
     CHECKPOINT = "checkpoint", _("Checkpoint / venue staff")
+    MEDICAL = "medical", _("Medical institution staff")
     AUDITOR = "auditor", _("Auditor")
     DATA_TEAM = "data_team", _("Data team")
     ADMIN = "admin", _("Administrator")
@@ -63,6 +64,15 @@ class Perm:
     HEALTHCODE_SCAN = "healthcode.scan"  # checkpoint / venue scanning (colour only)
     HEALTHCODE_REVIEW = "healthcode.review"  # decide correction requests (申诉)
     HEALTHCODE_KEYS = "healthcode.keys"  # rotate signing keys, manage trusted issuers
+    # venues, checkpoints and scans (R5)
+    VENUES_VIEW = "venues.view"  # venues, their entries (colour, masked name, time) and occupancy
+    VENUES_REGISTER = "venues.register"  # register a venue (its owner) and edit it
+    VENUES_APPROVE = "venues.approve"  # approve a venue and issue its code (the community or town)
+    VENUES_ENTRY = "venues.entry"  # record entries at venues in scope (besides a venue's own staff)
+    CHECKPOINT_RECORD = "venues.checkpoint"  # record vehicles and occupants at checkpoints in scope
+    CHECKPOINTS_MANAGE = "venues.checkpoints_manage"  # checkpoints, shifts and their staff
+    TRAJECTORY = "venues.trajectory"  # a person's entries and checkpoint passes (查轨迹), audited
+    COLOCATION = "venues.colocation"  # co-location searches and contact candidates
 
 
 _COMMAND = {
@@ -86,6 +96,12 @@ _COMMAND = {
     Perm.UNITS_EDIT,
     Perm.ROSTER_EDIT,
     Perm.TOKENS_OWN,
+    Perm.VENUES_VIEW,
+    Perm.VENUES_REGISTER,
+    Perm.VENUES_APPROVE,
+    Perm.CHECKPOINTS_MANAGE,
+    Perm.TRAJECTORY,
+    Perm.COLOCATION,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -114,6 +130,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.PEOPLE_MERGE,
             Perm.UNITS_VIEW,
             Perm.TOKENS_OWN,
+            Perm.VENUES_VIEW,
+            Perm.TRAJECTORY,
+            Perm.COLOCATION,
         }
     ),
     Role.GRID_WORKER: frozenset(
@@ -131,6 +150,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.TIPS_VIEW,
             Perm.HEALTHCODE_VIEW,
             Perm.TESTING_VIEW,
+            Perm.VENUES_VIEW,
+            Perm.VENUES_APPROVE,
+            Perm.VENUES_ENTRY,
+            Perm.TRAJECTORY,
         }
     ),
     Role.UNIT_MANAGER: frozenset(
@@ -146,6 +169,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             Perm.TASKS_VIEW,
             Perm.TASKS_DO,
             Perm.HEALTHCODE_VIEW,
+            Perm.VENUES_VIEW,
+            Perm.VENUES_REGISTER,
+            Perm.VENUES_ENTRY,
         }
     ),
     Role.DATA_TEAM: frozenset(
@@ -157,7 +183,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.LAB: frozenset(
         {Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.TESTING_VIEW, Perm.LAB_RESULTS, Perm.SEQUENCING}
     ),
-    Role.CHECKPOINT: frozenset({Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN}),
+    # venue and checkpoint staff record where they are posted (venue staff, shifts) and see a
+    # colour and a masked name, never an ID number
+    Role.CHECKPOINT: frozenset({Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN, Perm.CHECKPOINT_RECORD}),
+    # 测温、扫码、查轨迹 at triage (JX57-3.5)
+    Role.MEDICAL: frozenset({Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN, Perm.TRAJECTORY}),
     Role.AUDITOR: frozenset({Perm.REGIONS_VIEW, Perm.AUDIT_VIEW}),
     Role.ADMIN: frozenset(
         {

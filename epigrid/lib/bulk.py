@@ -145,34 +145,79 @@ def _insert(model: type[models.Model], fields: Sequence[str], rows: Iterable[Seq
     meta = model._meta
     quote = connection.ops.quote_name
     columns = [meta.get_field(name).column for name in fields]
+    names = ", ".join(quote(c) for c in columns)
     convert = _converters(model, fields, connection)
-    count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            sql = f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-            needs = [i for i, c in enumerate(convert) if c is not None]
-            with cursor.cursor.copy(sql) as copy:
-                for row in rows:
-                    if needs:
-                        row = list(row)
-                        for i in needs:
-                            row[i] = convert[i](row[i])
-                    copy.write_row(row)
-                    count += 1
+            count = _copy(cursor, quote(meta.db_table), names, convert, rows)
         else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            names = ", ".join(quote(c) for c in columns)
-            sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({placeholders})"
-            needs = [(i, c) for i, c in enumerate(convert) if c is not None]
-            prepared = []
-            for row in rows:
-                row = list(row)
-                for i, c in needs:
-                    row[i] = c(row[i])
-                prepared.append(row)
-            cursor.executemany(sql, prepared)
-            count = len(prepared)
+            count = _executemany(
+                cursor, f"INSERT INTO {quote(meta.db_table)} ({names})", len(columns), convert, rows
+            )
     return count
+
+
+def _copy(cursor, table: str, names: str, convert: list, rows: Iterable) -> int:
+    needs = [i for i, c in enumerate(convert) if c is not None]
+    count = 0
+    with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            if needs:
+                row = list(row)
+                for i in needs:
+                    row[i] = convert[i](row[i])
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def _executemany(cursor, insert: str, width: int, convert: list, rows: Iterable) -> int:
+    needs = [(i, c) for i, c in enumerate(convert) if c is not None]
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for i, c in needs:
+            row[i] = c(row[i])
+        prepared.append(row)
+    cursor.executemany(f"{insert} VALUES ({', '.join(['%s'] * width)})", prepared)
+    return len(prepared)
+
+
+def insert_new_rows(model: type[models.Model], rows: Iterable, *, using: str = "default") -> int:
+    """Insert typed rows, skipping every row whose unique key is already stored (a device that
+    sends its queue again); returns how many were new. PostgreSQL: COPY into a temporary table
+    dropped at COMMIT, then one `INSERT … SELECT … ON CONFLICT DO NOTHING`; SQLite: one prepared
+    `INSERT OR IGNORE`. Call it inside the batch's transaction."""
+    fields, rows = _typed(model, rows)
+    if not fields:
+        return 0
+    connection = connections[using]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    table = quote(meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            staging = quote(f"{meta.db_table}_incoming")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {staging} "
+                f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
+            )
+            cursor.execute(f"TRUNCATE {staging}")
+            _copy(cursor, staging, columns, _converters(model, fields, connection), rows)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {staging} ON CONFLICT DO NOTHING"
+            )
+            return cursor.rowcount
+        before = connection.connection.total_changes
+        _executemany(
+            cursor,
+            f"INSERT OR IGNORE INTO {table} ({columns})",
+            len(fields),
+            _converters(model, fields, connection),
+            rows,
+        )
+        return connection.connection.total_changes - before
 
 
 # bound parameters per statement: SQLite allows 32,766 since 3.32

@@ -547,10 +547,15 @@ class FactsConflict(FactsError):
         self.code = "facts_conflict"
 
 
+# fields several producers may give, the latest by the named time winning
+LATEST_FIELDS = {"health_check": "checked_at"}
+
+
 def merge(parts: Iterable[tuple[str, Mapping[str, object]]]) -> dict[str, object]:
     """One person's Facts fields from what each producer contributes, `(producer, fields)` in
     order: tuple fields (`TUPLE_FIELDS`) concatenated in that order, `extra` mappings merged
-    (the later producer's key wins), any other field from one producer only (`FactsConflict`).
+    (the later producer's key wins), a `LATEST_FIELDS` field from whoever measured last, any
+    other field from one producer only (`FactsConflict`).
     Only the fields someone contributed appear (`extra` too), so the result can be checked for
     "nothing at all" and given to `Facts(**base, **merged)`."""
     merged: dict[str, object] = {}
@@ -561,6 +566,15 @@ def merge(parts: Iterable[tuple[str, Mapping[str, object]]]) -> dict[str, object
                 merged[name] = (*merged.get(name, ()), *value)
             elif name == "extra":
                 merged["extra"] = {**merged.get("extra", {}), **value}
+            elif name in LATEST_FIELDS and name in merged:
+                # several producers measure a person (a declaration, a venue door, a checkpoint):
+                # the latest reading is the one that holds
+                when = LATEST_FIELDS[name]
+                if value is not None and (
+                    merged[name] is None or getattr(value, when) > getattr(merged[name], when)
+                ):
+                    merged[name] = value
+                    owners[name] = producer
             elif name in merged:
                 raise FactsConflict(name, owners[name], producer)
             else:

@@ -1,0 +1,5 @@
+"""API: trace (see api/__init__)."""
+
+from ninja import Router
+
+router = Router(tags=["venues"])

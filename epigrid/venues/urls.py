@@ -1,0 +1,4 @@
+from epigrid.venues.web import checkpoints, door, registry, trace
+
+app_name = "venues"
+urlpatterns = [*registry.urlpatterns, *door.urlpatterns, *checkpoints.urlpatterns, *trace.urlpatterns]

@@ -1,0 +1,3 @@
+"""Pages: checkpoints (see web/__init__)."""
+
+urlpatterns: list = []

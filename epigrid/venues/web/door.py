@@ -1,0 +1,3 @@
+"""Pages: door (see web/__init__)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages: registry (see web/__init__)."""
+
+urlpatterns: list = []

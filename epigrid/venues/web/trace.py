@@ -1,0 +1,3 @@
+"""Pages: trace (see web/__init__)."""
+
+urlpatterns: list = []
