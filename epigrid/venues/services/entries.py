@@ -161,13 +161,17 @@ def _check_item(item: EntryInput, where: str, now: datetime, errors: ErrorCollec
 
 def _venues(ids: set, actor: Actor, errors: ErrorCollector, items) -> dict:
     found = {v.pk: v for v in Venue.objects.filter(pk__in=list(ids)).select_related("type")}
+    allowed: dict = {}  # venue id → whether the actor records there, asked once per venue
     for i, item in enumerate(items):
         venue = found.get(_as_uuid(item.venue_id))
         where = f"entries[{i}].venue_id"
         if venue is None or venue.status != VenueStatus.APPROVED:
             errors.add(EntryError("venue_unknown", _("No such venue is open for entries."), where))
         elif item.method != EntryMethod.VENUE_CODE:
-            errors.check(check_can_record, actor, venue, field=where)
+            if venue.pk not in allowed:
+                allowed[venue.pk] = errors.check(check_can_record, actor, venue, field=where, default=False) is None
+            elif not allowed[venue.pk]:
+                errors.add(EntryError("venue_unknown", _("No such venue is open for entries."), where))
     return found
 
 
@@ -222,6 +226,7 @@ def _people(items: list[EntryInput], now: datetime, errors: ErrorCollector) -> l
         "id", "name", "division_code", "health_code__colour"
     ):
         by_id[pid] = _Person(pid, name, division, colour or "")
+    _colour_the_uncoded([*by_doc.values(), *by_id.values()])
     out: list[_Person | None] = []
     for i, item in enumerate(items):
         person = None
@@ -258,6 +263,17 @@ def _people(items: list[EntryInput], now: datetime, errors: ErrorCollector) -> l
                 errors.add(EntryError("person_unknown", _("No such person."), f"entries[{i}].person_id"))
         out.append(person)
     return out
+
+
+def _colour_the_uncoded(people) -> None:
+    """A person named by a document who never had a code gets one now (assessed on first
+    need, as the code page does), so the door sees a colour, not a blank."""
+    from epigrid.healthcode.services import ensure_code
+    from epigrid.people.models import Person
+
+    uncoded = [p for p in people if p is not None and not p.colour]
+    for person in uncoded:
+        person.colour = ensure_code(Person.objects.get(pk=person.id)).colour
 
 
 def _own_issuer() -> str:
