@@ -49,6 +49,8 @@ _MODELS = {
     "unit": ("units", "Unit"),
     "unit_group": ("units", "UnitGroup"),
     "user": ("accounts", "User"),
+    "venue": ("venues", "Venue"),
+    "venue_entry": ("venues", "Entry"),
     "verification_task": ("declarations", "VerificationTask"),
 }
 
@@ -84,6 +86,8 @@ OBJECT_TYPE_LABELS = {
     "unit": _("unit"),
     "unit_group": _("class or team"),
     "user": _("user"),
+    "venue": _("venue"),
+    "venue_entry": _("venue entry"),
     "verification_task": _("check on the ground"),
 }
 
@@ -117,6 +121,8 @@ FIELD_LABELS = {
     "scope_prefixes": _("divisions"),
     "token": _("token"),
     "verification_tasks": _("checks on the ground"),
+    "entries": _("entries"),
+    "staff": _("staff"),
 }
 
 
@@ -138,12 +144,16 @@ TASK_KIND_LABELS = {
     "pool_retest": _("pool retest"),
     "positive_result": _("positive result"),
     "positive_result_contact": _("contacts of a positive result"),
+    "venue_alert": _("report from a venue or checkpoint"),
+    "transfer_request": _("transfer to centralized isolation"),
 }
 
 
 # the fixed notes services write (the others carry figures and stay as written)
 NOTE_LABELS = {
     "committed": _("committed"),
+    "approved": _("approved"),
+    "returned": _("returned"),
     "confirmed on verification": _("confirmed on verification"),
     "created": _("created"),
     "demo login": _("demo login"),

@@ -185,7 +185,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # venue and checkpoint staff record where they are posted (venue staff, shifts) and see a
     # colour and a masked name, never an ID number
-    Role.CHECKPOINT: frozenset({Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN, Perm.CHECKPOINT_RECORD}),
+    Role.CHECKPOINT: frozenset(
+        {Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN, Perm.CHECKPOINT_RECORD}
+    ),
     # 测温、扫码、查轨迹 at triage (JX57-3.5)
     Role.MEDICAL: frozenset({Perm.REGIONS_VIEW, Perm.TOKENS_OWN, Perm.HEALTHCODE_SCAN, Perm.TRAJECTORY}),
     Role.AUDITOR: frozenset({Perm.REGIONS_VIEW, Perm.AUDIT_VIEW}),

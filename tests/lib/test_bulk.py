@@ -217,3 +217,30 @@ def test_it_updates_typed_rows_by_a_key_named_anywhere(db, system):
             Task, [_TaskDue(due_at=due, id=tasks[0].pk), _TaskDue(due_at=None, id=tasks[1].pk)], key="id"
         )
     assert [Task.objects.get(pk=t.pk).due_at for t in tasks] == [due, None]
+
+
+def test_it_skips_rows_already_stored_and_counts_only_the_new(db):
+    from epigrid.tasks.models import TaskRow
+
+    at = datetime(2020, 4, 10, 9, 0, tzinfo=SHANGHAI)
+    rows = [
+        TaskRow(
+            id=__import__("uuid").uuid4(),
+            kind="k",
+            title_zh=f"任务{i}",
+            title_en=f"task {i}",
+            division_code="320583",
+            assignee="grid_worker",
+            created_at=at,
+        )
+        for i in range(4)
+    ]
+    from epigrid.lib.bulk import insert_new_rows
+
+    with transaction.atomic():
+        assert insert_new_rows(Task, rows[:2]) == 2
+    with transaction.atomic():
+        assert insert_new_rows(Task, rows) == 2
+        assert insert_new_rows(Task, rows) == 0
+    stored = Task.objects.filter(kind="k").order_by("title_en")
+    assert [t.title_zh for t in stored] == [f"任务{i}" for i in range(4)]

@@ -17,15 +17,24 @@ from epigrid.venues.services import EntryInput, ingest_entries
 pytestmark = pytest.mark.django_db
 
 
-def test_it_refuses_a_fever_tells_the_home_community_and_reassesses(clock, make_venue, door_staff, make_person, grid_cells):
+def test_it_refuses_a_fever_tells_the_home_community_and_reassesses(
+    clock, make_venue, door_staff, make_person, grid_cells
+):
     venue = make_venue(staff=[door_staff])
     person = make_person(grid_cells[5].code, name="赵磊")
     code = ensure_code(person)
     assert code.colour == "green"
     result = ingest_entries(
         actor=Actor(user=door_staff),
-        items=[EntryInput(venue_id=venue.pk, method="staff_scan", code_id=code.code_id.hex,
-                          entered_at=clock.now - timedelta(minutes=2), temperature="38.4")],
+        items=[
+            EntryInput(
+                venue_id=venue.pk,
+                method="staff_scan",
+                code_id=code.code_id.hex,
+                entered_at=clock.now - timedelta(minutes=2),
+                temperature="38.4",
+            )
+        ],
     )
     answer = result.entries[0]
     assert not answer.admitted
@@ -39,27 +48,46 @@ def test_it_refuses_a_fever_tells_the_home_community_and_reassesses(clock, make_
     assert HealthCode.objects.get(person=person).colour != "green"
 
 
-def test_it_admits_a_green_code_at_a_normal_temperature_without_work(clock, make_venue, door_staff, make_person, grid_cells):
+def test_it_admits_a_green_code_at_a_normal_temperature_without_work(
+    clock, make_venue, door_staff, make_person, grid_cells
+):
     venue = make_venue(staff=[door_staff])
     person = make_person(grid_cells[5].code)
     code = ensure_code(person)
     result = ingest_entries(
         actor=Actor(user=door_staff),
-        items=[EntryInput(venue_id=venue.pk, method="staff_scan", code_id=code.code_id.hex,
-                          entered_at=clock.now, temperature="36.4")],
+        items=[
+            EntryInput(
+                venue_id=venue.pk,
+                method="staff_scan",
+                code_id=code.code_id.hex,
+                entered_at=clock.now,
+                temperature="36.4",
+            )
+        ],
     )
     assert result.entries[0].admitted and result.entries[0].actions == ()
     assert not Task.objects.filter(person=person).exists()
 
 
-def test_the_latest_reading_of_any_producer_is_the_health_check(clock, make_venue, door_staff, make_person, grid_cells):
+def test_the_latest_reading_of_any_producer_is_the_health_check(
+    clock, make_venue, door_staff, make_person, grid_cells
+):
     venue = make_venue(staff=[door_staff])
     person = make_person(grid_cells[5].code)
     code = ensure_code(person)
-    ingest_entries(actor=Actor(user=door_staff), items=[
-        EntryInput(venue_id=venue.pk, method="staff_scan", code_id=code.code_id.hex,
-                   entered_at=clock.now - timedelta(hours=1), temperature="36.5"),
-    ])
+    ingest_entries(
+        actor=Actor(user=door_staff),
+        items=[
+            EntryInput(
+                venue_id=venue.pk,
+                method="staff_scan",
+                code_id=code.code_id.hex,
+                entered_at=clock.now - timedelta(hours=1),
+                temperature="36.5",
+            ),
+        ],
+    )
     check = venue_facts([person], clock.now)[str(person.pk)]["health_check"]
     assert check.temperature == 36.5
     older = rf.HealthCheck(checked_at=clock.now - timedelta(days=1), temperature=38.0)

@@ -20,19 +20,30 @@ URL = "/api/v1/venues/entries"
 @pytest.fixture
 def scanner(client, door_staff, system):
     _, secret = create_token(actor=system, user=door_staff, name="door phone")
-    return lambda body: client.post(URL, json.dumps(body), content_type="application/json",
-                                    HTTP_AUTHORIZATION=f"Bearer {secret}")
+    return lambda body: client.post(
+        URL, json.dumps(body), content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}"
+    )
 
 
 def _entry(venue, at, **who):
-    return {"id": str(uuid.uuid4()), "venue_id": str(venue.pk), "method": "staff_scan",
-            "entered_at": at.isoformat(), **who}
+    return {
+        "id": str(uuid.uuid4()),
+        "venue_id": str(venue.pk),
+        "method": "staff_scan",
+        "entered_at": at.isoformat(),
+        **who,
+    }
 
 
-def test_it_stores_a_queue_once_however_often_it_is_sent(clock, scanner, make_venue, door_staff, make_person, grid_cells):
+def test_it_stores_a_queue_once_however_often_it_is_sent(
+    clock, scanner, make_venue, door_staff, make_person, grid_cells
+):
     venue = make_venue(staff=[door_staff])
     codes = [ensure_code(make_person(grid_cells[2].code, name=f"王{n}")).code_id.hex for n in "甲乙丙"]
-    queue = [_entry(venue, clock.now - timedelta(minutes=i), code_id=c, temperature=36.6) for i, c in enumerate(codes)]
+    queue = [
+        _entry(venue, clock.now - timedelta(minutes=i), code_id=c, temperature=36.6)
+        for i, c in enumerate(codes)
+    ]
     first = scanner({"entries": queue[:2]})
     assert first.status_code == 201, first.content
     again = scanner({"entries": queue})
@@ -43,7 +54,9 @@ def test_it_stores_a_queue_once_however_often_it_is_sent(clock, scanner, make_ve
     assert Entry.objects.count() == 3
 
 
-def test_it_answers_a_colour_and_a_masked_name_never_an_id_number(clock, scanner, make_venue, door_staff, make_person, grid_cells):
+def test_it_answers_a_colour_and_a_masked_name_never_an_id_number(
+    clock, scanner, make_venue, door_staff, make_person, grid_cells
+):
     venue = make_venue(staff=[door_staff])
     number = IdNumbers().make(random.Random(5), "320583", date(1991, 3, 2), "F")
     person = make_person(grid_cells[2].code, name="陈静怡", number=number)
@@ -53,10 +66,14 @@ def test_it_answers_a_colour_and_a_masked_name_never_an_id_number(clock, scanner
     entry = answer.json()["entries"][0]
     assert entry["colour"] == ensure_code(person).colour
     assert entry["holder"] == "陈*怡"
-    assert number not in text and number[-6:] not in text and "陈静怡" not in text and str(person.pk) not in text
+    assert (
+        number not in text and number[-6:] not in text and "陈静怡" not in text and str(person.pk) not in text
+    )
 
 
-def test_it_refuses_a_bad_batch_whole_naming_each_entry(clock, scanner, make_venue, door_staff, make_person, grid_cells):
+def test_it_refuses_a_bad_batch_whole_naming_each_entry(
+    clock, scanner, make_venue, door_staff, make_person, grid_cells
+):
     venue = make_venue(staff=[door_staff])
     code = ensure_code(make_person(grid_cells[2].code)).code_id.hex
     good = _entry(venue, clock.now, code_id=code)
@@ -80,11 +97,17 @@ def test_it_refuses_more_than_five_thousand_entries_at_once(clock, scanner, make
     assert answer.json()["code"]
 
 
-def test_it_answers_a_venue_outside_the_devices_posts_as_absent(clock, client, make_venue, persona, system, make_person, grid_cells):
+def test_it_answers_a_venue_outside_the_devices_posts_as_absent(
+    clock, client, make_venue, persona, system, make_person, grid_cells
+):
     venue = make_venue()
     _, secret = create_token(actor=system, user=persona("checkpoint", prefixes=[]), name="other phone")
     code = ensure_code(make_person(grid_cells[2].code)).code_id.hex
-    answer = client.post(URL, json.dumps({"entries": [_entry(venue, clock.now, code_id=code)]}),
-                         content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    answer = client.post(
+        URL,
+        json.dumps({"entries": [_entry(venue, clock.now, code_id=code)]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
     assert answer.status_code == 404
     assert answer.json()["code"] == "venue_unknown"

@@ -39,7 +39,7 @@ def task_specs_for(
     from epigrid.tasks.services import TaskSpec
 
     specs = []
-    for step in steps:
+    for number, step in enumerate(steps):
         work = [a for a in step["actions"] if a in gate.TASK_ACTIONS]
         if not work or not person_division:
             continue
@@ -58,7 +58,8 @@ def task_specs_for(
                 detail_zh="\n".join(filter(None, [step["zh-hans"], extra_zh])),
                 detail_en="\n".join(filter(None, [step["en"], extra_en])),
                 source_type=source_type,
-                source_id=f"{source_id}:{step['rule']}",
+                # the rule's place in the record: a source id holds 64 characters, a rule id may not fit
+                source_id=f"{source_id}:{number}",
             )
         )
     return specs

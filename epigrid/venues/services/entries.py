@@ -169,7 +169,9 @@ def _venues(ids: set, actor: Actor, errors: ErrorCollector, items) -> dict:
             errors.add(EntryError("venue_unknown", _("No such venue is open for entries."), where))
         elif item.method != EntryMethod.VENUE_CODE:
             if venue.pk not in allowed:
-                allowed[venue.pk] = errors.check(check_can_record, actor, venue, field=where, default=False) is None
+                allowed[venue.pk] = (
+                    errors.check(check_can_record, actor, venue, field=where, default=False) is None
+                )
             elif not allowed[venue.pk]:
                 errors.add(EntryError("venue_unknown", _("No such venue is open for entries."), where))
     return found
@@ -322,8 +324,8 @@ def ingest_entries(*, actor: Actor, items: list[EntryInput], at: datetime | None
         _note_longest_stays(fresh, venues)
         record(
             actor,
-            "venues.entries",
-            object_type="venue",
+            "create",
+            object_type="venue_entry",
             object_id=str(rows[0].venue_id) if len({r.venue_id for r in rows}) == 1 else "",
             division_code=rows[0].division_code,
             fields=["entries"],
@@ -435,7 +437,7 @@ def record_exit(*, actor: Actor, entry_id, exited_at: datetime) -> Entry:
         )
         record(
             actor,
-            "venues.exit",
+            "update",
             object_type="venue_entry",
             object_id=str(entry.pk),
             division_code=entry.division_code,

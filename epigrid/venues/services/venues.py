@@ -110,7 +110,7 @@ def register_venue(*, actor: Actor, data: VenueInput, at=None) -> Venue:
         )
         record(
             actor,
-            "venues.register",
+            "create",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
@@ -142,11 +142,12 @@ def decide_venue(*, actor: Actor, venue: Venue, approve: bool, reason: str = "",
         venue.save(update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"])
         record(
             actor,
-            "venues.approve" if approve else "venues.return",
+            "update",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
             fields=["status"],
+            note="approved" if approve else "returned",
             at=now,
         )
         if approve:
@@ -160,7 +161,7 @@ def add_staff(*, actor: Actor, venue: Venue, user, at=None) -> VenueStaff:
         post, _created = VenueStaff.objects.get_or_create(venue=venue, user=user, defaults={"added_at": now})
         record(
             actor,
-            "venues.staff_add",
+            "update",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
