@@ -68,11 +68,12 @@ def issue_code(*, actor: Actor, venue: Venue, at=None) -> int:
         venue.refresh_from_db(fields=["code_serial", "updated_at"])
         record(
             actor,
-            "venues.code_issue",
+            "update",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
             fields=["code_serial"],
+            note=f"venue code {venue.code_serial} issued",
             at=now,
         )
     return venue.code_serial

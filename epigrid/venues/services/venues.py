@@ -127,7 +127,7 @@ def register_venue(*, actor: Actor, data: VenueInput, at=None) -> Venue:
         )
         record(
             actor,
-            "venues.register",
+            "create",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
@@ -159,11 +159,12 @@ def decide_venue(*, actor: Actor, venue: Venue, approve: bool, reason: str = "",
         venue.save(update_fields=["status", "status_reason", "decided_by", "decided_at", "updated_at"])
         record(
             actor,
-            "venues.approve" if approve else "venues.return",
+            "update",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
-            fields=["status"],
+            fields=["status", "status_reason"],
+            note="approved" if approve else "returned to its owner",
             at=now,
         )
         if approve:
@@ -177,7 +178,7 @@ def add_staff(*, actor: Actor, venue: Venue, user, at=None) -> VenueStaff:
         post, _created = VenueStaff.objects.get_or_create(venue=venue, user=user, defaults={"added_at": now})
         record(
             actor,
-            "venues.staff_add",
+            "update",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
