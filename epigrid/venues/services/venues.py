@@ -82,6 +82,23 @@ def _check(actor: Actor, data: VenueInput) -> VenueType | None:
     return venue_type
 
 
+def can_decide(user, venue: Venue) -> bool:
+    """Approvers (the community or town) whose scope holds the venue's division."""
+    return (
+        user is not None
+        and Perm.VENUES_APPROVE in permissions_of(getattr(user, "role", ""))
+        and division_in_scope(user, venue.division_code)
+    )
+
+
+def can_manage(user, venue: Venue) -> bool:
+    """Who may add staff and have a new code issued: the owner's side (who may register
+    venues, and sees this one) and the venue's approvers. Callers have already found the venue
+    through `visible_to`."""
+    perms = permissions_of(getattr(user, "role", "")) if user is not None else frozenset()
+    return Perm.VENUES_REGISTER in perms or can_decide(user, venue)
+
+
 def register_venue(*, actor: Actor, data: VenueInput, at=None) -> Venue:
     """The owner (or staff for them) registers a venue; it waits for approval."""
     now = at or timezone.now()
@@ -146,7 +163,7 @@ def decide_venue(*, actor: Actor, venue: Venue, approve: bool, reason: str = "",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
-            fields=["status"],
+            fields=["status", "status_reason"],
             note="approved" if approve else "returned",
             at=now,
         )
