@@ -263,3 +263,38 @@ def test_a_batch_whose_answer_was_lost_is_sent_again_without_loss(
     wait_queue(page, 0)
     assert Entry.objects.count() == 1
     screenshot(page, "venues-scanner-resent")
+
+
+def test_an_entry_the_server_refuses_goes_aside_and_the_rest_is_stored(
+    live_server, page, door, make_person, grid_cells
+):
+    venue = door
+    person = make_person(grid_cells[0].code, name="周强")
+    token = issue_token(ensure_code(person)).token
+    # a well-formed ID number nobody registered: the batch API refuses the whole batch, naming it
+    stranger = IdNumbers().make(random.Random(5), "320583", date(1992, 7, 1), "M")
+    open_scanner(page, live_server.url, venue)
+    page.context.set_offline(True)
+    page.wait_for_selector("#vs-scanner[data-online=false]")
+    page.fill("#vs-document-input", stranger)
+    page.click("#vs-document-use")
+    record(page, "36.6")
+    scan_token(page, token)
+    record(page, "36.4")
+    assert queue_length(page) == 2
+
+    page.context.set_offline(False)
+    wait_queue(page, 0)
+
+    assert Entry.objects.count() == 1 and Entry.objects.get().person_id == person.pk
+    refused = page.locator("#vs-refused li")
+    assert refused.count() == 1
+    page.wait_for_selector("#vs-recent li[data-state=refused]")
+    # the refused entry keeps neither the number nor the code on the phone
+    (kept,) = page.evaluate(QUEUE_ENTRIES.replace('"queue"', '"refused"'))
+    assert "document_number" not in kept and kept["refused_code"] == "person_unknown"
+    assert stranger not in page.locator("main").inner_text()
+    screenshot(page, "venues-scanner-refused")
+    page.click("#vs-refused-clear")
+    page.wait_for_selector("#vs-refused-box", state="hidden")
+

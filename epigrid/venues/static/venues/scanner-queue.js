@@ -71,6 +71,10 @@ export class Store {
     return this.db.getAll("refused");
   }
 
+  clearRefused() {
+    return this.db.clear("refused");
+  }
+
   meta(key) {
     return this.db.get("meta", key);
   }

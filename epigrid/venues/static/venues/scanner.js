@@ -319,7 +319,7 @@ function renderRecent() {
       if (item.colour) parts.push(texts.colours[item.colour]);
       if (item.holder) parts.push(item.holder);
       if (item.temperature) parts.push(`${item.temperature} °C`);
-      let state = item.state === "queued" ? texts.queued : texts.uploaded;
+      let state = { queued: texts.queued, refused: texts.refused }[item.state] || texts.uploaded;
       if (item.state === "uploaded") state += ` · ${item.admitted ? texts.admitted : texts.not_admitted}`;
       if (item.actions && item.actions.length) state += ` · ${item.actions.map((a) => texts.actions[a.code] || a.code).join("；")}`;
       li.append(dot, `${parts.join(" · ")} — ${state}`);
@@ -389,7 +389,7 @@ async function upload() {
     const item = recent.find((r) => r.id === refused.id);
     if (item) item.state = "refused";
   }
-  if (summary.answered.length) renderRecent();
+  if (summary.answered.length || summary.refused.length) renderRecent();
   // the entry just recorded, answered while nobody new is on screen: its colour and masked
   // name (how staff see the colour of a person without a phone)
   const latest = recent[0];
@@ -502,6 +502,10 @@ els.documentForm.addEventListener("submit", (event) => {
   useDocument(els.document.value);
 });
 els.record.addEventListener("click", record);
+$("vs-refused-clear").addEventListener("click", async () => {
+  await store.clearRefused();
+  await renderRefused();
+});
 
 window.addEventListener("online", async () => {
   await refreshStatus();
