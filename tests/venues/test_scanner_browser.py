@@ -298,3 +298,35 @@ def test_an_entry_the_server_refuses_goes_aside_and_the_rest_is_stored(
     page.click("#vs-refused-clear")
     page.wait_for_selector("#vs-refused-box", state="hidden")
 
+
+def test_the_scanner_opens_again_without_a_network(live_server, page, door, make_person, grid_cells):
+    venue = door
+    person = make_person(grid_cells[0].code, name="周强")
+    token = issue_token(ensure_code(person)).token
+    open_scanner(page, live_server.url, venue)
+    # the service worker kept the page and its scripts
+    page.wait_for_selector("#vs-scanner[data-offline-copy]")
+    kept = int(page.locator("#vs-scanner").get_attribute("data-offline-copy"))
+    assert kept >= 8
+    # the copy kept (each rendering of the page carries a newly masked CSRF token)
+    rendered = page.evaluate(
+        """async () => {
+          const kept = await (await caches.open("epigrid-venues-scanner-v1")).match(location.pathname);
+          const html = await kept.text();
+          return new DOMParser().parseFromString(html, "text/html").getElementById("vs-scanner").dataset.csrf;
+        }"""
+    )
+    assert rendered != page.locator("#vs-scanner").get_attribute("data-csrf")
+
+    page.context.set_offline(True)
+    page.reload()
+    page.wait_for_selector("#vs-scanner[data-ready=true][data-keys-ready=true]")
+    # the kept copy, not a page rendered again
+    assert page.locator("#vs-scanner").get_attribute("data-csrf") == rendered
+    scan_token(page, token)
+    record(page, "36.7")
+    screenshot(page, "venues-scanner-reopened-offline")
+
+    page.context.set_offline(False)
+    wait_queue(page, 0)
+    assert Entry.objects.filter(person=person).count() == 1

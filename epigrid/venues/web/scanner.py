@@ -8,17 +8,23 @@ scan on the device and goes into a queue in IndexedDB (`idb`, from npm), which u
 `POST /api/v1/venues/entries` in batches whenever there is a network. The colour-change feed
 (`healthcode.feed`) pulled every minute tells an offline scanner that a code turned red.
 
+A service worker (`static/venues/scanner-sw.js`, served from /venues/scanner-sw.js so that its
+scope covers the scanner pages) keeps a copy of the page and its scripts, network first, so the
+page opens again without a network after a reload.
+
 Only the venue's own staff (and staff who may record there: `services.access.can_record`)
 open it; anyone else is told there is no such venue.
 """
 
 from decimal import Decimal
+from pathlib import Path
 
 from django.contrib.staticfiles import finders
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from epigrid.accounts.access import scoped
 from epigrid.healthcode import labels
@@ -96,6 +102,7 @@ def venue_scanner(request, venue_id):
                 "verify_url": "/api/v1/healthcode/verify",
                 "feed_url": reverse("healthcode:changes"),
                 "upload_url": "/api/v1/venues/entries",
+                "service_worker_url": reverse("venues:scanner_sw"),
                 "batch": UPLOAD_BATCH,
                 "fever_threshold": str(_fever_threshold()),
             },
@@ -105,4 +112,21 @@ def venue_scanner(request, venue_id):
     )
 
 
-urlpatterns = [path("<uuid:venue_id>/scan/", venue_scanner, name="scanner")]
+@scoped()
+@require_GET
+def service_worker(request):
+    """The scanner's service worker (`static/venues/scanner-sw.js`), served from /venues/ so that
+    its scope covers the scanner pages: a worker's scope is at most the folder it is served from."""
+    found = finders.find("venues/scanner-sw.js")
+    if found is None:
+        raise Http404
+    response = HttpResponse(Path(found).read_bytes(), content_type="text/javascript; charset=utf-8")
+    # the browser checks for a new worker on every visit: it must not be kept for long
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+urlpatterns = [
+    path("<uuid:venue_id>/scan/", venue_scanner, name="scanner"),
+    path("scanner-sw.js", service_worker, name="scanner_sw"),
+]

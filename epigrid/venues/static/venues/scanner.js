@@ -516,6 +516,30 @@ window.addEventListener("online", async () => {
 });
 window.addEventListener("offline", refreshStatus);
 
+// A service worker keeps the page and its scripts, so it opens again without a network; it is
+// told what to keep once it runs (the first visit loaded them before it existed).
+async function keepForOffline() {
+  if (!("serviceWorker" in navigator) || !config.service_worker_url) return;
+  try {
+    await navigator.serviceWorker.register(config.service_worker_url, { scope: "/venues/" });
+    const registration = await navigator.serviceWorker.ready;
+    const keep = [
+      location.pathname,
+      ...[...document.querySelectorAll("script[src]")].map((s) => s.src),
+      ...[...document.querySelectorAll("link[rel=stylesheet], link[rel=icon]")].map((l) => l.href),
+      new URL("./scanner-queue.js", import.meta.url).href,
+      new URL("./vendor/idb.js", import.meta.url).href,
+      new URL("../healthcode/verify.js", import.meta.url).href,
+    ];
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data && "kept" in event.data) root.dataset.offlineCopy = String(event.data.kept);
+    });
+    registration.active.postMessage({ keep });
+  } catch (error) {
+    // without it the open page still works offline; only a reload needs the network
+  }
+}
+
 async function start() {
   store = new Store(await openStore(), {
     uploadUrl: config.upload_url,
@@ -527,6 +551,7 @@ async function start() {
   await renderRefused();
   await loadKeys();
   root.dataset.ready = "true";
+  keepForOffline();
   await pullFeed();
   await upload();
   setInterval(upload, UPLOAD_EVERY_MS);
