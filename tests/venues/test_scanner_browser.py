@@ -336,3 +336,35 @@ def test_the_scanner_opens_again_without_a_network(live_server, page, door, make
     page.context.set_offline(False)
     wait_queue(page, 0)
     assert Entry.objects.filter(person=person).count() == 1
+
+
+def test_a_long_queue_uploads_in_batches_of_500(live_server, page, door, make_person, grid_cells):
+    venue = door
+    person = make_person(grid_cells[0].code, name="周强")
+    token = issue_token(ensure_code(person)).token
+    open_scanner(page, live_server.url, venue)
+    # one recorded entry, the shape the page stores, copied 1,200 times with ids of their own
+    page.context.set_offline(True)
+    page.wait_for_selector("#vs-scanner[data-online=false]")
+    scan_token(page, token)
+    record(page, "36.5")
+    (entry,) = page.evaluate(QUEUE_ENTRIES)
+    copies = page.evaluate(
+        """(entry) => Array.from({ length: 1199 }, () => ({ ...entry, id: crypto.randomUUID() }))""", entry
+    )
+    assert page.evaluate(REQUEUE, copies) == 1199
+    batches = []
+    page.on(
+        "request",
+        lambda request: (
+            batches.append(len(request.post_data_json["entries"]))
+            if request.url.endswith("/api/v1/venues/entries")
+            else None
+        ),
+    )
+
+    page.context.set_offline(False)
+    page.wait_for_selector("#vs-queue-count[data-count='0']", timeout=60_000)
+
+    assert batches == [500, 500, 200]
+    assert Entry.objects.filter(person=person).count() == 1200
