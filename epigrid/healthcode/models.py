@@ -101,7 +101,11 @@ class ColourChange(models.Model):
     scope = ScopeSpec(division_field="division_code")
 
     class Meta:
-        indexes = [models.Index(fields=["person", "at", "id"], name="colourchange_person_time")]
+        indexes = [
+            models.Index(fields=["person", "at", "id"], name="colourchange_person_time"),
+            # the scanners' colour-change feed (`feed.changes`): a range of recent writes
+            models.Index(fields=["recorded_at", "id"], name="colourchange_recorded"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.old_colour or '-'} → {self.new_colour}"

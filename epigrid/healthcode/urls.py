@@ -1,6 +1,6 @@
 from django.urls import path
 
-from epigrid.healthcode import views
+from epigrid.healthcode import feed, views
 
 app_name = "healthcode"
 urlpatterns = [
@@ -11,6 +11,8 @@ urlpatterns = [
     path("trust.json", views.trust_list, name="trust"),
     # staff
     path("scan/", views.scan, name="scan"),
+    # staff who scan: the signed feed of codes whose colour changed (offline scanners)
+    path("changes.json", feed.colour_changes, name="changes"),
     path("persons/<uuid:person_id>/", views.person_code, name="person_code"),
     path("corrections/", views.corrections, name="corrections"),
     path("corrections/<uuid:request_id>/", views.correction_detail, name="correction_detail"),

@@ -1,4 +1,10 @@
-from epigrid.venues.web import checkpoints, door, registry, trace
+from epigrid.venues.web import checkpoints, door, registry, scanner, trace
 
 app_name = "venues"
-urlpatterns = [*registry.urlpatterns, *door.urlpatterns, *checkpoints.urlpatterns, *trace.urlpatterns]
+urlpatterns = [
+    *registry.urlpatterns,
+    *door.urlpatterns,
+    *checkpoints.urlpatterns,
+    *trace.urlpatterns,
+    *scanner.urlpatterns,
+]

@@ -6,7 +6,21 @@ from epigrid.venues.services.venues import VenueInput, add_staff, decide_venue, 
 
 
 @pytest.fixture
-def make_venue(world, system, grid_cells):
+def venue_types(db):
+    """The venue types a data migration loads, loaded again after a transactional test (a
+    browser test) flushed them, as `world` does for the divisions."""
+    import importlib
+
+    from django.apps import apps
+
+    from epigrid.venues.models import VenueType
+
+    if not VenueType.objects.exists():
+        importlib.import_module("epigrid.venues.migrations.0002_venue_types").add(apps, None)
+
+
+@pytest.fixture
+def make_venue(world, system, grid_cells, venue_types):
     def make(name="万达广场", type="shopping_mall", division_code=None, staff=(), approve=True, **extra):
         venue = register_venue(
             actor=system,

@@ -247,3 +247,26 @@ export async function verifyToken(token, trustList, at = new Date(), { leeway = 
     expires: new Date(parsed.expires * 1000),
   });
 }
+
+// Checks a document the issuer signed with a token key, such as the colour-change feed
+// (/healthcode/changes.json, epigrid/healthcode/feed.py): {payload, alg, issuer, kid, signature}
+// where the signature (base64url) covers the payload text's UTF-8 bytes. Returns the parsed
+// payload, or null when the signature, the key or the key's window does not hold at `at`.
+export async function verifySignedDocument(doc, trustList, at = new Date()) {
+  if (!doc || doc.alg !== "Ed25519" || typeof doc.payload !== "string") return null;
+  const byKid = trustList.issuers.get(doc.issuer);
+  const entry = byKid && typeof doc.kid === "string" ? byKid.get(doc.kid.toLowerCase()) : null;
+  if (!entry) return null;
+  const now = (at instanceof Date ? at.getTime() : Number(at)) / 1000;
+  if (!(entry.notBefore <= now && now < entry.notAfter)) return null;
+  let good = false;
+  try {
+    const signature = fromBase64url(doc.signature);
+    good = await crypto.subtle.verify({ name: "Ed25519" }, entry.key, signature, new TextEncoder().encode(doc.payload));
+  } catch {
+    good = false;
+  }
+  if (!good) return null;
+  const payload = JSON.parse(doc.payload);
+  return payload && payload.issuer === doc.issuer ? payload : null;
+}
