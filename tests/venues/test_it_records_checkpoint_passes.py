@@ -57,7 +57,7 @@ def road_staff(persona, checkpoint, system, clock):
 
 
 def _number(seed: int, area: str = "310101") -> str:
-    return IdNumbers().make(random.Random(seed), area, date(1988, 3, 9), "F")
+    return IdNumbers().make(random.Random(seed), area, date(1990, 3, 9), "F")
 
 
 def _car(checkpoint, clock, occupants, **extra):
@@ -240,3 +240,109 @@ def test_it_treats_other_staff_as_if_the_checkpoint_did_not_exist(
             data=CheckpointInput(name="x", kind="expressway", division_code=grid_cells[0].code[:9]),
         )
     assert outside.value.field == "division_code"
+
+
+def test_it_never_shows_an_id_number_to_checkpoint_staff_on_the_page(
+    clock, checkpoint, road_staff, make_person, grid_cells, client_for
+):
+    number = _number(21, "320583")
+    make_person(grid_cells[1].code, name="周海燕", number=number)
+    client = client_for(road_staff)
+    page = client.get(f"/venues/checkpoints/{checkpoint.pk}/record")
+    assert page.status_code == 200 and "G2京沪高速昆山收费站" in page.content.decode()
+    answer = client.post(
+        f"/venues/checkpoints/{checkpoint.pk}/record",
+        {
+            "plate": "苏E 6K789",
+            "origin": "湖北省武汉市",
+            "route": "去玉山镇",
+            "occ-0-document_number": number,
+            "occ-0-documents": ["id_card"],
+            "occ-0-temperature": "38.2",
+            "occ-0-is_driver": "1",
+        },
+    )
+    text = answer.content.decode()
+    assert answer.status_code == 200, text
+    assert "周*燕" in text and "周海燕" not in text and number not in text and number[-6:] not in text
+    assert "原车隔离" in text and "昆防指〔2020〕10号" in text and "KS10" not in text
+    vehicle = VehiclePass.objects.get()
+    assert vehicle.origin_code == "420100" and vehicle.plate == "苏E6K789"
+    detail = client.get(f"/venues/checkpoints/{checkpoint.pk}/").content.decode()
+    assert "苏E6K789" in detail and number not in detail
+
+
+def test_the_page_names_the_person_whose_field_is_wrong(clock, checkpoint, road_staff, client_for):
+    answer = client_for(road_staff).post(
+        f"/venues/checkpoints/{checkpoint.pk}/record",
+        {
+            "plate": "沪A12345",
+            "occ-0-document_number": _number(3),
+            "occ-0-temperature": "",
+            "occ-0-name": "某",
+        },
+    )
+    assert answer.status_code == 400
+    assert "Measure every person" in answer.content.decode() or "测量" in answer.content.decode()
+
+
+def test_it_never_sends_an_id_number_through_the_api_and_stores_a_queue_once(
+    clock, checkpoint, road_staff, make_person, grid_cells, client_for
+):
+    number = _number(22, "320583")
+    make_person(grid_cells[1].code, name="吴志强", number=number)
+    client = client_for(road_staff)
+    batch = {
+        "vehicles": [
+            {
+                "id": str(uuid.uuid4()),
+                "checkpoint_id": str(checkpoint.pk),
+                "passed_at": (clock.now - timedelta(minutes=3)).isoformat(),
+                "plate": "皖A00001",
+                "origin_code": "340100",
+                "occupants": [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "document_number": number,
+                        "temperature": 37.8,
+                        "documents": ["id_card"],
+                    }
+                ],
+            }
+        ]
+    }
+    first = client.post("/api/v1/venues/checkpoints/vehicles", batch, content_type="application/json")
+    again = client.post("/api/v1/venues/checkpoints/vehicles", batch, content_type="application/json")
+    assert first.status_code == 201, first.content
+    assert (first.json()["stored"], again.json()["stored"], again.json()["duplicates"]) == (1, 0, 1)
+    occupant = first.json()["vehicles"][0]["occupants"][0]
+    assert occupant["holder"] == "吴*强" and occupant["fever"]
+    assert "isolate_in_vehicle" in [a["code"] for a in occupant["actions"]]
+    passes = client.get(f"/api/v1/venues/checkpoints/{checkpoint.pk}/passes")
+    assert passes.status_code == 200 and passes.json()["vehicles"][0]["plate"] == "皖A00001"
+    for response in (first, again, passes):
+        body = response.content.decode()
+        assert number not in body and "吴志强" not in body
+    assert VehiclePass.objects.count() == 1
+
+
+def test_the_api_answers_errors_with_their_field(clock, checkpoint, road_staff, persona, client_for):
+    bad = {
+        "vehicles": [
+            {
+                "id": str(uuid.uuid4()),
+                "checkpoint_id": str(checkpoint.pk),
+                "passed_at": clock.now.isoformat(),
+                "occupants": [{"temperature": 50, "code_id": "nope"}],
+            }
+        ]
+    }
+    answer = client_for(road_staff).post(
+        "/api/v1/venues/checkpoints/vehicles", bad, content_type="application/json"
+    )
+    assert answer.status_code == 400
+    assert answer.json()["field"] == "vehicles[0].occupants[0].temperature"
+    stranger = client_for(persona("checkpoint", prefixes=[]))
+    assert stranger.get(f"/api/v1/venues/checkpoints/{checkpoint.pk}/passes").status_code == 404
+    assert stranger.get(f"/venues/checkpoints/{checkpoint.pk}/").status_code == 404
+    assert stranger.get("/api/v1/venues/checkpoints").json() == []

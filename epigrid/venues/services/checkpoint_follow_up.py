@@ -51,7 +51,7 @@ def _details(vehicle, occupant, who, step: dict, language: str) -> str:
             "the checkpoint's area follows up"
         )
     lines.append(_line("依据" if zh else "Under", clauses_text(step["requirements"], language)))
-    return "\n".join(lines)
+    return ("；" if zh else "; ").join(lines)
 
 
 def _line(label: str, value: str) -> str:

@@ -181,6 +181,20 @@ def open_shift(
     return shift
 
 
+def visible_checkpoints(user):
+    """The checkpoints a user may open: those in their scope (with a checkpoint permission)
+    and those whose shifts they stand on."""
+    from django.db.models import Q
+
+    from epigrid.accounts.scoping import visible_to
+
+    perms = permissions_of(getattr(user, "role", ""))
+    where = Q(pk__in=Checkpoint.objects.filter(shifts__staff=user).values("pk"))
+    if perms & {Perm.CHECKPOINTS_MANAGE, Perm.CHECKPOINT_RECORD}:
+        where |= Q(pk__in=visible_to(user, Checkpoint.objects.all()).values("pk"))
+    return Checkpoint.objects.filter(where)
+
+
 def shift_at(checkpoint: Checkpoint, moment: datetime, user=None) -> CheckpointShift | None:
     """The shift on duty at `moment` (the user's own when they are on one)."""
     shifts = checkpoint.shifts.filter(starts_at__lte=moment, ends_at__gt=moment)
@@ -563,7 +577,7 @@ def _answers(items, ids, stored: set, plans: dict) -> list[VehicleResult]:
                     passed_at=v.passed_at,
                     admitted=v.admitted,
                     new=False,
-                    occupants=[_stored_answer(o) for o in v.occupants.all()],
+                    occupants=[stored_answer(o) for o in v.occupants.all()],
                 )
             )
             continue
@@ -595,7 +609,7 @@ def _answers(items, ids, stored: set, plans: dict) -> list[VehicleResult]:
     return out
 
 
-def _stored_answer(o: Occupant) -> OccupantResult:
+def stored_answer(o: Occupant) -> OccupantResult:
     actions = tuple(dict.fromkeys(a for s in o.actions for a in s["actions"]))
     return OccupantResult(
         id=o.pk,
