@@ -57,6 +57,10 @@ ACTIONS: dict[str, tuple[str, str]] = {
 # actions that are work for the home community, opened as tasks
 TASK_ACTIONS = frozenset({"notify_community", "request_transfer", "ambulance_120", "isolate_in_vehicle"})
 
+# actions after which the person does not go on their way: held at the checkpoint until the
+# community's transfer or the ambulance takes them (KS10-11), though not refused entry
+HOLD_ACTIONS = frozenset({"isolate_in_vehicle", "request_transfer", "ambulance_120"})
+
 OBSERVATIONS = frozenset(
     {"fever", "colour", "place", "local", "documents", "hubei_related", "has_vehicle", "venue_type"}
 )

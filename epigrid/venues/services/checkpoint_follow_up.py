@@ -91,3 +91,13 @@ def follow_up(actor: Actor, passes, occupants, plans: dict, checkpoints: dict, n
         open_tasks_bulk(actor=actor, specs=specs, at=now)
     if again:
         reassess_many(sorted(again, key=str), actor=actor, at=now, cause="checkpoint_pass")
+
+
+def register_task_source() -> None:
+    """The community completes a checkpoint's task on My tasks: the work (collect the person,
+    tell the command) is done on the road, not on a page of ours."""
+    from django.utils.translation import gettext_lazy
+
+    from epigrid.tasks.registry import register_source
+
+    register_source("checkpoint_pass", complete_here=True, label=gettext_lazy("Road checkpoint"))

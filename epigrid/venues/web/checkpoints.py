@@ -205,6 +205,8 @@ def _recent(checkpoint, shift):
         vehicle.people = len(people)
         vehicle.refused = sum(1 for o in people if not o.admitted)
         vehicle.fevers = sum(1 for o in people if o.temperature is not None and o.temperature >= FEVER)
+        statuses = {_status(o.admitted, [a for s in o.actions for a in s["actions"]]) for o in people}
+        vehicle.status = next((s for s in ("refused", "held") if s in statuses), "admitted")
         vehicle.colours = [
             SeenColour(o.colour_seen).label if o.colour_seen in SeenColour.values else "" for o in people
         ]
@@ -279,6 +281,13 @@ def _occupant_forms(post) -> list[dict]:
     return forms
 
 
+def _status(admitted: bool, actions) -> str:
+    """refused, held (waiting for the transfer or the ambulance) or admitted."""
+    if not admitted:
+        return "refused"
+    return "held" if gate.HOLD_ACTIONS & set(actions) else "admitted"
+
+
 def _answer_rows(result, language: str) -> list[dict]:
     from epigrid.rules.clause_words import clauses_text
 
@@ -293,6 +302,7 @@ def _answer_rows(result, language: str) -> list[dict]:
                 "holder": occupant.holder,
                 "registered": occupant.registered,
                 "admitted": occupant.admitted,
+                "status": _status(occupant.admitted, occupant.actions),
                 "fever": occupant.fever,
                 "hubei": occupant.hubei_related,
                 "actions": [gate.action_label(a, language) for a in occupant.actions],
@@ -361,10 +371,12 @@ def record(request, checkpoint_id):
                     context["errors"].append(error.message)
             context.update(form=form, occupants=forms or context["occupants"])
             return render(request, "venues/checkpoint_record.html", context, status=400)
+        rows = _answer_rows(result, language)
+        statuses = {r["status"] for r in rows}
         context["answer"] = {
             "plate": result.plate,
-            "admitted": result.admitted,
-            "rows": _answer_rows(result, language),
+            "status": next(s for s in ("refused", "held", "admitted") if s in statuses),
+            "rows": rows,
         }
     return render(request, "venues/checkpoint_record.html", context)
 
