@@ -134,7 +134,7 @@ def test_it_records_a_car_and_the_community_gets_the_transfer(
 
     # the fever went through reassess like any health check
     assert DecisionRecord.objects.filter(person=feverish, cause="checkpoint_pass").exists()
-    event = AuditEvent.objects.get(action="venues.checkpoint_pass")
+    event = AuditEvent.objects.get(object_type="vehicle_pass", object_id=str(result.id))
     assert event.actor == road_staff and "3 people" in event.note
 
 

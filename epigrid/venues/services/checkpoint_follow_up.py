@@ -5,6 +5,7 @@ everyone with a fever or a Hubei link is reassessed, in the batch's transaction.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 
 from django.utils import timezone
@@ -74,8 +75,8 @@ def follow_up(actor: Actor, passes, occupants, plans: dict, checkpoints: dict, n
         vehicle = by_vehicle[occupant.vehicle_id]
         if p.who.person_id is not None and (p.decision.fever or p.hubei):
             again.add(p.who.person_id)
-        for step in occupant.actions:
-            specs += task_specs_for(
+        for n, step in enumerate(occupant.actions):
+            for spec in task_specs_for(
                 person_id=p.who.person_id,
                 # a person we cannot place goes to the checkpoint's own area
                 person_division=p.who.division_code or vehicle.division_code,
@@ -86,7 +87,10 @@ def follow_up(actor: Actor, passes, occupants, plans: dict, checkpoints: dict, n
                 source_id=str(occupant.pk),
                 extra_zh=_details(vehicle, occupant, p.who, step, "zh-hans"),
                 extra_en=_details(vehicle, occupant, p.who, step, "en"),
-            )
+            ):
+                # the occupant and the step's place in its record: the rule's id would not fit
+                # the task's 64 characters of source id
+                specs.append(dataclasses.replace(spec, source_id=f"{occupant.pk}:{n}"))
     if specs:
         open_tasks_bulk(actor=actor, specs=specs, at=now)
     if again:

@@ -141,7 +141,7 @@ def find_people(items: list, prefix, errors: ErrorCollector) -> dict[tuple[int, 
                             id_number=number,
                             name=occ.name,
                             division_code=occ.residence_code,
-                            source="checkpoint",
+                            source="manual",  # entered by (checkpoint) staff: a SOURCE_LABELS key
                         )
                     )
                 except DomainError as exc:

@@ -114,7 +114,7 @@ def create_checkpoint(*, actor: Actor, data: CheckpointInput, at=None) -> Checkp
         )
         record(
             actor,
-            "venues.checkpoint_create",
+            "create",
             object_type="checkpoint",
             object_id=str(checkpoint.pk),
             division_code=checkpoint.division_code,
@@ -170,9 +170,9 @@ def open_shift(
         shift.staff.set(staff)
         record(
             actor,
-            "venues.shift_open",
-            object_type="checkpoint",
-            object_id=str(checkpoint.pk),
+            "create",
+            object_type="checkpoint_shift",
+            object_id=str(shift.pk),
             division_code=checkpoint.division_code,
             fields=["shift", "staff"],
             note=f"shift {shift.pk}, {len(staff)} staff",
@@ -420,9 +420,10 @@ def _record(actor: Actor, items: list[VehicleInput], at, *, single: bool) -> lis
         if passes:
             record(
                 actor,
-                "venues.checkpoint_pass",
-                object_type="checkpoint",
-                object_id=str(passes[0].checkpoint_id) if len({p.checkpoint_id for p in passes}) == 1 else "",
+                # the audit log's own vocabulary: one vehicle is created, a device's queue imported
+                "create" if single else "import",
+                object_type="vehicle_pass",
+                object_id=str(passes[0].pk) if len(passes) == 1 else "",
                 division_code=passes[0].division_code,
                 fields=["vehicles", "occupants"],
                 note=f"{len(passes)} vehicles, {len(occupants)} people, "
@@ -507,7 +508,7 @@ def _register_new(actor: Actor, plans: dict) -> None:
                     id_number=who.number,
                     name=who.name,
                     division_code=who.division_code,
-                    source="checkpoint",
+                    source="manual",  # entered by (checkpoint) staff: a SOURCE_LABELS key
                 ),
             )
             made[who.number] = person.pk
