@@ -110,6 +110,7 @@ def find_people(items: list, prefix, errors: ErrorCollector) -> dict[tuple[int, 
         "id_number_bidx", "id", "name", "division_code", "health_code__colour"
     ):
         docs[bidx] = Who(pid, name, division, colour or "")
+    _colour_the_uncoded([w for w in docs.values() if w is not None])
     out: dict[tuple[int, int], Who] = {}
     for (j, i), (how, key) in wanted.items():
         occ = items[j].occupants[i]
@@ -153,6 +154,17 @@ def find_people(items: list, prefix, errors: ErrorCollector) -> dict[tuple[int, 
         else:
             out[(j, i)] = Who(name=occ.name.strip(), division_code=occ.residence_code)
     return out
+
+
+def _colour_the_uncoded(people: list) -> None:
+    """A person named by their ID number who never had a code gets one now (assessed on first
+    need, as the code page and the venue door do), so the checkpoint sees a colour."""
+    from epigrid.healthcode.services import ensure_code
+    from epigrid.people.models import Person
+
+    for who in people:
+        if not who.colour:
+            who.colour = ensure_code(Person.objects.get(pk=who.person_id)).colour
 
 
 def recent_hubei(person_ids: set, at: datetime) -> set:

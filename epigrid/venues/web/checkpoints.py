@@ -334,6 +334,7 @@ def record(request, checkpoint_id):
         "errors": [],
         "answer": None,
         "trust_url": reverse("healthcode:trust"),
+        "passes": _recent(checkpoint, service.shift_at(checkpoint, timezone.now(), request.user)),
         "camera_available": _scanner_library_installed(),
     }
     if request.method == "POST":
@@ -373,6 +374,7 @@ def record(request, checkpoint_id):
             return render(request, "venues/checkpoint_record.html", context, status=400)
         rows = _answer_rows(result, language)
         statuses = {r["status"] for r in rows}
+        context["passes"] = _recent(checkpoint, service.shift_at(checkpoint, timezone.now(), request.user))
         context["answer"] = {
             "plate": result.plate,
             "status": next(s for s in ("refused", "held", "admitted") if s in statuses),
