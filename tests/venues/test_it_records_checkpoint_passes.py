@@ -346,3 +346,52 @@ def test_the_api_answers_errors_with_their_field(clock, checkpoint, road_staff, 
     assert stranger.get(f"/api/v1/venues/checkpoints/{checkpoint.pk}/passes").status_code == 404
     assert stranger.get(f"/venues/checkpoints/{checkpoint.pk}/").status_code == 404
     assert stranger.get("/api/v1/venues/checkpoints").json() == []
+
+
+def test_a_person_we_cannot_place_is_followed_up_by_the_checkpoints_area(clock, checkpoint, road_staff):
+    """KS10-11 without a vehicle: the ambulance (120); nobody knows the person's home, so the
+    task goes to the checkpoint's own town, saying so."""
+    result = record_vehicle(
+        actor=Actor(user=road_staff),
+        item=_car(
+            checkpoint,
+            clock,
+            [
+                OccupantInput(
+                    document_number=_number(31), name="郑某", temperature="38.6", documents=("id_card",)
+                )
+            ],
+            plate="",
+            origin_code="",
+        ),
+    )
+    (answer,) = result.occupants
+    assert not answer.registered and "ambulance_120" in answer.actions
+    task = Task.objects.get(source_type="checkpoint_pass")
+    assert task.person_id is None and task.division_code == checkpoint.division_code
+    assert "未登记人员（郑*）" in task.detail_zh and "无车（步行）" in task.detail_zh
+
+
+def test_a_command_creates_a_checkpoint_and_puts_staff_on_a_shift(clock, persona, client_for, grid_cells):
+    command = client_for(persona("county_command"))
+    staff = persona("checkpoint", prefixes=[])
+    created = command.post(
+        "/venues/checkpoints/new",
+        {
+            "name": "S224省道卡口",
+            "kind": "national_road",
+            "division_code": grid_cells[0].code[:9],
+            "road": "S224",
+        },
+    )
+    assert created.status_code == 302
+    checkpoint_url = created["Location"]
+    assert client_for(staff).get(checkpoint_url).status_code == 404  # not on a shift yet
+    opened = command.post(
+        checkpoint_url + "shifts",
+        {"starts_at": "2020-01-01T08:00", "ends_at": "2020-01-01T16:00", "staff": staff.username},
+    )
+    assert opened.status_code == 302
+    page = client_for(staff).get("/venues/checkpoints/")
+    assert "S224省道卡口" in page.content.decode()
+    assert AuditEvent.objects.filter(object_type="checkpoint_shift", action="create").exists()
