@@ -99,3 +99,57 @@ def test_checkpoint_staff_record_a_car_and_the_community_gets_the_task(
     assert checkpoint.name in tasks and "沪A12345" in tasks and "38.2" in tasks
     assert "由属地接转至集中隔离医学观察点" in tasks
     context.close()
+
+
+def test_the_camera_reads_an_occupants_code(
+    live_server,
+    browser,
+    clock,
+    checkpoint,  # noqa: F811
+    road_staff,  # noqa: F811
+    make_person,
+    grid_cells,
+    tmp_path,
+):
+    import shutil
+
+    from epigrid.healthcode.services import issue_token
+    from tests.healthcode.test_scanner_browser import _y4m
+
+    person = make_person(grid_cells[1].code, name="钱红")
+    token = issue_token(ensure_code(person)).token
+    video = tmp_path / "qr.y4m"
+    _y4m(token, video)
+    camera_browser = browser.browser_type.launch(
+        executable_path=shutil.which("chromium"),
+        args=[
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ],
+    )
+    try:
+        context = camera_browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844})
+        context.grant_permissions(["camera"], origin=live_server.url)
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        sign_in(page, live_server.url, road_staff.username, PASSWORD)
+        page.goto(f"{live_server.url}/venues/checkpoints/{checkpoint.pk}/record")
+        page.fill("#cp-plate", "苏E99999")
+        block = page.locator(".cp-occupant").first
+        block.locator(".cp-scan").click()
+        page.wait_for_selector(".cp-code-state[data-colour=green]")
+        assert block.locator(".cp-token").input_value() == token
+        block.locator(".cp-toggle:has(input[value=id_card])").click()
+        block.locator(".cp-temperature").fill("36.4")
+        screenshot(page, "checkpoint-record-scanned")
+        page.click("#cp-submit")
+        page.wait_for_selector("#cp-answer")
+        answer = page.locator("#cp-answer").inner_text()
+        assert "钱*" in answer and "绿码" in answer and "钱红" not in answer
+        assert page.locator("#cp-answer").get_attribute("data-status") == "admitted"
+    finally:
+        camera_browser.close()
