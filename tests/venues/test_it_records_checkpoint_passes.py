@@ -395,3 +395,25 @@ def test_a_command_creates_a_checkpoint_and_puts_staff_on_a_shift(clock, persona
     page = client_for(staff).get("/venues/checkpoints/")
     assert "S224省道卡口" in page.content.decode()
     assert AuditEvent.objects.filter(object_type="checkpoint_shift", action="create").exists()
+
+
+def test_a_stay_in_hubei_seen_before_makes_a_person_hubei_related(
+    clock, checkpoint, road_staff, make_person, grid_cells
+):
+    """KS10-11 "与湖北籍有关人员": a person seen coming from Wuhan two days ago who now comes
+    from Shanghai is still Hubei-related (the facts every producer gives the rules)."""
+    person = make_person(grid_cells[1].code, name="冯静")
+    code = ensure_code(person).code_id.hex
+    staff = Actor(user=road_staff)
+    clock.shift(days=-2)
+    record_vehicle(
+        actor=staff,
+        item=_car(checkpoint, clock, [OccupantInput(code_id=code, temperature="36.5")], origin_code="420100"),
+    )
+    clock.shift(days=2)
+    later = record_vehicle(
+        actor=staff,
+        item=_car(checkpoint, clock, [OccupantInput(code_id=code, temperature="36.5")], origin_code="310000"),
+    )
+    assert later.occupants[0].hubei_related
+    assert "request_transfer" in later.occupants[0].actions
