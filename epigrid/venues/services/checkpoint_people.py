@@ -41,6 +41,7 @@ class Who:
     colour: str = ""
     number: str = ""  # the typed number, kept in memory only (the ID's birthplace)
     register: bool = False  # to be registered in the transaction
+    hubei_code: bool = False  # holds a health code Hubei issued
 
 
 def _verified(token: str, at: datetime, where: str, errors: ErrorCollector):
@@ -78,7 +79,7 @@ def find_people(items: list, prefix, errors: ErrorCollector) -> dict[tuple[int, 
                     continue
                 if checked.issuer != own or not checked.code_id:
                     # another province's code: we trust its colour, the person is theirs
-                    wanted[(j, i)] = ("foreign", checked.colour)
+                    wanted[(j, i)] = ("foreign", (checked.colour, checked.issuer))
                     continue
                 code = uuid.UUID(bytes=checked.code_id)
                 codes[code] = None
@@ -116,7 +117,9 @@ def find_people(items: list, prefix, errors: ErrorCollector) -> dict[tuple[int, 
         occ = items[j].occupants[i]
         at = f"{prefix(j)}occupants[{i}]."
         if how == "foreign":
-            out[(j, i)] = Who(colour=key)
+            colour, issuer_id = key
+            # a code Hubei issued (`CN-42`) is a Hubei link whoever holds it (KS10-11)
+            out[(j, i)] = Who(colour=colour, hubei_code=issuer_id == f"CN-{HUBEI}")
         elif how == "code":
             who = codes.get(key)
             if who is None:

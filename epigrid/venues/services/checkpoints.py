@@ -458,6 +458,7 @@ def _plan(item: VehicleInput, checkpoint: Checkpoint, people, j: int, travelled:
             origin_hubei
             or who.division_code.startswith(HUBEI)
             or is_hubei_id(who.number)
+            or who.hubei_code
             or (who.person_id is not None and str(who.person_id) in travelled)
         )
         decision = gate.decide(
