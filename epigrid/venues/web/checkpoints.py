@@ -193,7 +193,7 @@ def shift_open(request, checkpoint_id):
 
 
 def _recent(checkpoint, shift):
-    """The latest vehicles of the shift on duty (of the day when none is), with colours only."""
+    """The latest vehicles of the shift on duty (of the day when none is): counts, no names."""
     qs = VehiclePass.objects.filter(checkpoint=checkpoint)
     if shift is not None:
         qs = qs.filter(shift=shift)
@@ -207,9 +207,6 @@ def _recent(checkpoint, shift):
         vehicle.fevers = sum(1 for o in people if o.temperature is not None and o.temperature >= FEVER)
         statuses = {_status(o.admitted, [a for s in o.actions for a in s["actions"]]) for o in people}
         vehicle.status = next((s for s in ("refused", "held") if s in statuses), "admitted")
-        vehicle.colours = [
-            SeenColour(o.colour_seen).label if o.colour_seen in SeenColour.values else "" for o in people
-        ]
     return passes
 
 
