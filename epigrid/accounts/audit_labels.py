@@ -50,6 +50,9 @@ _MODELS = {
     "unit_group": ("units", "UnitGroup"),
     "user": ("accounts", "User"),
     "venue": ("venues", "Venue"),
+    "checkpoint": ("venues", "Checkpoint"),
+    "checkpoint_shift": ("venues", "CheckpointShift"),
+    "vehicle_pass": ("venues", "VehiclePass"),
     "venue_entry": ("venues", "Entry"),
     "verification_task": ("declarations", "VerificationTask"),
 }
@@ -87,6 +90,9 @@ OBJECT_TYPE_LABELS = {
     "unit_group": _("class or team"),
     "user": _("user"),
     "venue": _("venue"),
+    "checkpoint": _("checkpoint"),
+    "checkpoint_shift": _("checkpoint shift"),
+    "vehicle_pass": _("vehicle check"),
     "venue_entry": _("venue entry"),
     "verification_task": _("check on the ground"),
 }
@@ -122,6 +128,9 @@ FIELD_LABELS = {
     "token": _("token"),
     "verification_tasks": _("checks on the ground"),
     "entries": _("entries"),
+    "vehicles": _("vehicles"),
+    "occupants": _("people checked"),
+    "shift": _("shift"),
     "staff": _("staff"),
 }
 

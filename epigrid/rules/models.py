@@ -209,6 +209,7 @@ CAUSE_LABELS = {
     "healthcode": _("health code issued"),
     "healthcode_correction": _("correction request decided"),
     "demo": _("demo set-up"),
+    "checkpoint_pass": _("road checkpoint check"),
 }
 
 

@@ -10,3 +10,7 @@ class VenuesConfig(AppConfig):
         from epigrid.venues import facts
 
         facts.register()
+
+        from epigrid.venues.services.checkpoint_follow_up import register_task_source
+
+        register_task_source()

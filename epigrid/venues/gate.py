@@ -52,9 +52,14 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "ambulance_120": ("由120专车送至指定发热门诊", "take to a fever clinic by ambulance (120)"),
     "show_documents": ("提醒出示身份证、居住证或工作证", "ask for an ID card, residence or work permit"),
     "recheck_temperature": ("休息后复测体温", "take the temperature again after a rest"),
+    "guide_to_sampling": ("专人引导至就近采样服务点采样", "guide to the nearest sampling point"),
 }
 # actions that are work for the home community, opened as tasks
 TASK_ACTIONS = frozenset({"notify_community", "request_transfer", "ambulance_120", "isolate_in_vehicle"})
+
+# actions after which the person does not go on their way: held at the checkpoint until the
+# community's transfer or the ambulance takes them (KS10-11), though not refused entry
+HOLD_ACTIONS = frozenset({"isolate_in_vehicle", "request_transfer", "ambulance_120"})
 
 OBSERVATIONS = frozenset(
     {"fever", "colour", "place", "local", "documents", "hubei_related", "has_vehicle", "venue_type"}
@@ -224,10 +229,25 @@ def _seen(obs: Observation, pack: GatePack) -> dict[str, object]:
 
 
 def decide(obs: Observation, on: date, in_force: Iterable[GatePack] | None = None) -> GateDecision:
-    """What the rules of every pack in force where the check happens ask for this person."""
+    """What the rules of every pack in force where the check happens ask for this person.
+
+    With the shipped packs the answer depends on the observation and the day alone, and a
+    door or a queue of cars sees the same few observations again and again (green, 36.5, no
+    Hubei link): those are answered from a cache."""
+    if in_force is None:
+        return _decide_shipped(obs, on)
+    return _decide(obs, on, in_force)
+
+
+@functools.lru_cache(maxsize=4096)
+def _decide_shipped(obs: Observation, on: date) -> GateDecision:
+    return _decide(obs, on, packs())
+
+
+def _decide(obs: Observation, on: date, in_force: Iterable[GatePack]) -> GateDecision:
     steps: list[Step] = []
     fever = False
-    for pack in packs() if in_force is None else in_force:
+    for pack in in_force:
         if not pack.in_force(on, obs.place_division):
             continue
         seen = _seen(obs, pack)

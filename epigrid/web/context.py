@@ -57,6 +57,9 @@ MENU = [
         _("Health code"),
         [
             ("healthcode:scan", _("Scan a health code"), Perm.HEALTHCODE_SCAN),
+            # staff record there; commands manage them (no role holds both)
+            ("venues:checkpoints", _("Road checkpoints"), Perm.CHECKPOINT_RECORD),
+            ("venues:checkpoints", _("Road checkpoints"), Perm.CHECKPOINTS_MANAGE),
             ("healthcode:corrections", _("Correction requests"), Perm.HEALTHCODE_REVIEW),
             ("healthcode:key_admin", _("Health code keys"), Perm.HEALTHCODE_KEYS),
         ],
