@@ -188,7 +188,7 @@ def colocation_search(
     with transaction.atomic():
         record(
             actor,
-            "venues.colocation",
+            "venues.coloc",
             object_type="person",
             object_id=person.pk,
             division_code=person.division_code,
@@ -292,7 +292,7 @@ def view_trajectory(
     with transaction.atomic():
         record(
             actor,
-            "venues.trajectory",
+            "venues.trace",
             object_type="person",
             object_id=person.pk,
             division_code=person.division_code,
