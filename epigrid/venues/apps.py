@@ -10,3 +10,9 @@ class VenuesConfig(AppConfig):
         from epigrid.venues import facts
 
         facts.register()
+        # 查轨迹 on the staff person page and on the person's own status page
+        from epigrid.people.panels import register_panel, register_self_panel
+        from epigrid.venues.web import trace
+
+        register_panel("trajectory", order=40, render=trace.person_panel)
+        register_self_panel("trajectory", order=40, render=trace.self_panel)

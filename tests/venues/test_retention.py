@@ -122,7 +122,9 @@ def test_on_postgresql_partitions_are_made_ahead_and_old_ones_dropped(clock, set
     assert set(run.partitions_created) == ahead - set(before)
     assert len(run.partitions_created) == 3
     assert run.entries_deleted == in_old + sum(
-        1 for r in rows if local_date(r.entered_at) >= cutoff_day and r.entered_at < later - timedelta(days=28)
+        1
+        for r in rows
+        if local_date(r.entered_at) >= cutoff_day and r.entered_at < later - timedelta(days=28)
     )
     assert Entry.objects.count() == len(rows) - run.entries_deleted
     assert today in after.values()

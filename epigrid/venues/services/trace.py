@@ -63,9 +63,7 @@ def check_range(start: datetime, end: datetime, now: datetime) -> None:
     if start < oldest:
         raise TraceError(
             "range_past_retention",
-            _(
-                "Entries are kept for %(days)s days: a search can start at %(oldest)s at the earliest."
-            )
+            _("Entries are kept for %(days)s days: a search can start at %(oldest)s at the earliest.")
             % {"days": retention_days(), "oldest": timezone.localtime(oldest).strftime("%Y-%m-%d %H:%M")},
             "start",
         )
