@@ -69,7 +69,8 @@ def run_retention(*, actor: Actor, at: datetime | None = None, ahead_days: int =
             at=now,
         )
     log.info(
-        "retention: cutoff=%s entries_deleted=%d passes_deleted=%d partitions_dropped=%d partitions_created=%d",
+        "retention: cutoff=%s entries_deleted=%d passes_deleted=%d "
+        "partitions_dropped=%d partitions_created=%d",
         cutoff.isoformat(),
         entries,
         passes,
