@@ -18,6 +18,16 @@ from epigrid.venues.services import EntryInput, ingest_entries
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _fresh_trust_cache():
+    """The online verifier caches the trust list per process: never across tests' databases."""
+    from epigrid.healthcode import keys
+
+    keys.invalidate_cache()
+    yield
+    keys.invalidate_cache()
+
+
 def _visit(venue, person, entered, minutes):
     ingest_entries(
         actor=Actor.system("public"),
