@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +28,7 @@ from epigrid.venues.services.entries import retention_days
 
 MAX_WINDOW_MINUTES = 24 * 60
 MAX_INDEX_VISITS = 500
+UNION_MAX = 200
 TRAJECTORY_LIMIT = 1000
 TRIAGE_DAYS = 14
 
@@ -116,22 +117,55 @@ def index_visits(person_id, start: datetime, end: datetime) -> list[Visit]:
     return visits
 
 
-def _others_at(visit: Visit, window: timedelta, longest_stay: timedelta, person_id) -> list[Visit]:
-    """One range lookup on (venue, entered_at): the visits that can overlap the widened one."""
-    low, high = colocation.lookup_range(visit, window, longest_stay)
-    opens, _closes = colocation.widened(visit, window)
-    rows = (
-        Entry.objects.filter(
-            venue_id=visit.venue_id,
-            entered_at__gte=low,
-            entered_at__lt=high,
-            leaves_at__gt=opens,
-            person_id__isnull=False,
-        )
-        .exclude(person_id=person_id)
-        .values_list("id", "person_id", "entered_at", "leaves_at", "method")
-    )
-    return [Visit(visit.venue_id, p, e, lv, m, i) for i, p, e, lv, m in rows]
+_RANGE = (
+    "SELECT id, person_id, entered_at, leaves_at, method FROM venues_entry"
+    " WHERE venue_id = %s AND entered_at >= %s AND entered_at < %s AND leaves_at > %s"
+    " AND person_id IS NOT NULL AND person_id <> %s"
+)
+
+
+def _others_at(lookups: list[tuple[Visit, timedelta, timedelta]], person_id) -> list[Visit]:
+    """The visits that can overlap each widened index visit: one range lookup on (venue,
+    entered_at) per index visit, sent together as one UNION ALL (one round trip; each branch
+    is its own index range scan, and on PostgreSQL touches only its days' partitions)."""
+    if len(lookups) > UNION_MAX:  # SQLite takes at most 500 terms in a compound SELECT
+        return _others_at(lookups[:UNION_MAX], person_id) + _others_at(lookups[UNION_MAX:], person_id)
+    if not lookups:
+        return []
+    from django.db import connection
+
+    ops = connection.ops
+    uid = Entry._meta.get_field("id")
+    index_person = uid.get_db_prep_value(person_id, connection)
+    params: list = []
+    for visit, window, stay in lookups:
+        low, high = colocation.lookup_range(visit, window, stay)
+        opens, _closes = colocation.widened(visit, window)
+        params += [
+            uid.get_db_prep_value(visit.venue_id, connection),
+            ops.adapt_datetimefield_value(low),
+            ops.adapt_datetimefield_value(high),
+            ops.adapt_datetimefield_value(opens),
+            index_person,
+        ]
+    venue_of = [visit.venue_id for visit, _w, _s in lookups]
+    sql = " UNION ALL ".join(f"SELECT {i} AS q, r.* FROM ({_RANGE}) r" for i in range(len(lookups)))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    native = connection.features.has_native_uuid_field
+    out = []
+    for q, entry_id, person, entered, leaves, method in rows:
+        if not native:  # SQLite: hex text and naive UTC text, as Django stores them
+            entry_id, person = uuid.UUID(entry_id), uuid.UUID(person)
+            entered, leaves = _sqlite_time(entered), _sqlite_time(leaves)
+        out.append(Visit(venue_of[q], person, entered, leaves, method, entry_id))
+    return out
+
+
+def _sqlite_time(value) -> datetime:
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def longest_stay(venue: Venue) -> timedelta:
@@ -156,10 +190,8 @@ def find_colocated(
     visits = index_visits(person_id, start, end)
     venues = Venue.objects.select_related("type").in_bulk({v.venue_id for v in visits})
     windows = windows_for(venues, window, type_windows)
-    others: list[Visit] = []
-    for visit in visits:
-        venue = venues[visit.venue_id]
-        others.extend(_others_at(visit, windows[venue.pk], longest_stay(venue), person_id))
+    lookups = [(v, windows[v.venue_id], longest_stay(venues[v.venue_id])) for v in visits]
+    others = _others_at(lookups, person_id)
     candidates = colocation.colocate(visits, others, windows=windows, exclude=[person_id])
     return ColocationResult(person_id, start, end, visits, candidates, venues)
 
