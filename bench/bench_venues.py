@@ -102,10 +102,15 @@ def _build_postgres(connection, total: int) -> None:
     with connection.cursor() as cursor:
         # the FK checks are what a device's upload pays; the build skips them (replica role)
         cursor.execute("SET session_replication_role = replica")
-        cursor.execute("CREATE TEMPORARY TABLE bench_v AS SELECT array_agg(id) AS ids FROM venues_venue")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE bench_p AS SELECT array_agg(id) AS ids, count(*) AS n FROM people_person"
-        )
+        for name, table in (("bench_v", "venues_venue"), ("bench_p", "people_person")):
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {name} AS "
+                f"SELECT (row_number() OVER (ORDER BY id))::int AS n, id FROM {table}"
+            )
+            cursor.execute(f"ALTER TABLE {name} ADD PRIMARY KEY (n)")
+            cursor.execute(f"ANALYZE {name}")
+        cursor.execute("SELECT (SELECT count(*) FROM bench_v), (SELECT count(*) FROM bench_p)")
+        nv, np_ = cursor.fetchone()
         cursor.execute("SELECT setseed(0.12)")
         done = 0
         while done < total:
@@ -115,14 +120,14 @@ def _build_postgres(connection, total: int) -> None:
                 INSERT INTO venues_entry (id, venue_id, person_id, entered_at, leaves_at, method,
                     division_code, received_at, temperature, colour_seen, admitted, actions, issuer,
                     device_id, exited_at, recorded_by_id)
-                SELECT gen_random_uuid(), v.ids[1 + floor(random() * cardinality(v.ids))::int],
-                       p.ids[1 + floor(random() * p.n)::int], t.at, t.at + (15 + floor(random() * 105))
-                       * interval '1 minute', 'staff_scan', '320583', t.at, 36.5, 'green', true,
-                       '[]'::jsonb, '', '', NULL, NULL
-                FROM generate_series(1, %s) g
-                CROSS JOIN bench_v v CROSS JOIN bench_p p
-                CROSS JOIN LATERAL (SELECT now() - random() * interval '{DAYS} days'
-                                    - interval '3 hours' + (g * 0) * interval '1 second' AS at) t
+                SELECT gen_random_uuid(), v.id, p.id, r.at, r.at + r.stay * interval '1 minute',
+                       'staff_scan', '320583', r.at, 36.5, 'green', true, '[]'::jsonb, '', '',
+                       NULL, NULL
+                FROM (SELECT 1 + floor(random() * {nv})::int AS vi, 1 + floor(random() * {np_})::int AS pi,
+                             now() - random() * interval '{DAYS} days' - interval '3 hours' AS at,
+                             15 + floor(random() * 105)::int AS stay
+                      FROM generate_series(1, %s) g) r
+                JOIN bench_v v ON v.n = r.vi JOIN bench_p p ON p.n = r.pi
                 """,
                 [n],
             )
