@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from epigrid.accounts.access import scoped
 from epigrid.accounts.audit import Actor
@@ -106,7 +107,8 @@ def colocation(request, person_id):
                     status=request.POST.get("status", ""),
                     at=now,
                 )
-                notice = _("%(n)s candidates marked.") % {"n": marked.created + marked.updated}
+                n = marked.created + marked.updated
+                notice = ngettext("%(n)s candidate marked.", "%(n)s candidates marked.", n) % {"n": n}
         except DomainError as exc:
             error = exc
     rows = _candidate_rows(request, result, person) if result else []
