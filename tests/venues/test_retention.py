@@ -128,3 +128,19 @@ def test_on_postgresql_partitions_are_made_ahead_and_old_ones_dropped(clock, set
     )
     assert Entry.objects.count() == len(rows) - run.entries_deleted
     assert today in after.values()
+
+
+def test_the_scheduled_task_runs_the_job_and_queues_its_next_run_once(clock, setting):
+    from django_tasks_db.models import DBTaskResult
+
+    from epigrid.venues.tasks import retention_due, schedule_retention
+
+    venue, person, _ = setting
+    insert_rows(Entry, [_entry(venue, person, clock.now - timedelta(days=30), clock.now)])
+    assert retention_due.call(3600)["entries_deleted"] == 1
+    waiting = DBTaskResult.objects.filter(task_path=retention_due.module_path, status="READY")
+    assert waiting.count() == 1
+    assert schedule_retention(3600) is False  # asking again never doubles it
+    assert waiting.count() == 1
+    with pytest.raises(ValueError):
+        schedule_retention(5)
