@@ -168,3 +168,18 @@ def test_it_refuses_a_range_older_than_the_retention(clock, people_pool):
         )
     assert refused.value.code == "range_past_retention"
     assert "28" in refused.value.message
+
+
+def test_a_window_per_venue_type_applies_when_the_search_names_none():
+    from types import SimpleNamespace
+
+    from epigrid.venues.colocation import DEFAULT_WINDOW
+    from epigrid.venues.services.trace import windows_for
+
+    venues = {"a": SimpleNamespace(type_id="ktv"), "b": SimpleNamespace(type_id="bank_outlet")}
+    by_type = windows_for(venues, None, {"ktv": 0, "bank_outlet": ""})
+    assert by_type == {"a": timedelta(0), "b": DEFAULT_WINDOW}
+    assert windows_for(venues, timedelta(minutes=5), {"ktv": 90}) == {
+        "a": timedelta(minutes=5),
+        "b": timedelta(minutes=5),
+    }

@@ -93,7 +93,7 @@ def windows_for(venues: dict, window: timedelta | None, type_windows: dict | Non
     for venue_id, venue in venues.items():
         if window is not None:
             out[venue_id] = window
-        elif type_windows and venue.type_id in type_windows:
+        elif type_windows and type_windows.get(venue.type_id) not in (None, ""):
             out[venue_id] = check_window(type_windows[venue.type_id])
         else:
             out[venue_id] = DEFAULT_WINDOW
