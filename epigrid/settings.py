@@ -331,5 +331,7 @@ EPIGRID_TABLE_LIMITS = {
     "max_columns": env_int("EPIGRID_TABLE_MAX_COLUMNS", 200),
     "max_cells": env_int("EPIGRID_TABLE_MAX_CELLS", 8_000_000),
 }
+# venue entries and checkpoint passes are kept this many days, then deleted (R5, privacy)
+EPIGRID_SCAN_RETENTION_DAYS = env_int("EPIGRID_SCAN_RETENTION_DAYS", 28)
 EPIGRID_DEMO_CITY = "320583"  # 昆山市: the demo city the simulator builds below county level
 EPIGRID_PAGE_SIZE = 50

@@ -97,3 +97,26 @@ def make_partitioned(cursor, today: date, *, back_days: int, ahead_days: int) ->
     cursor.execute(f'CREATE INDEX "entry_person_time" ON "{TABLE}" ("person_id", "entered_at")')
     cursor.execute(f'CREATE TABLE "{DEFAULT}" PARTITION OF "{TABLE}" DEFAULT')
     create_partitions(cursor, today - timedelta(days=back_days), today + timedelta(days=ahead_days))
+
+
+def drop_before(cursor, cutoff_day: date) -> dict[str, int]:
+    """Drop every day partition of a day before `cutoff_day`, whole (a few milliseconds, where a
+    row-wise delete of a day of a province's entries takes minutes and bloats the table).
+    Returns the partitions dropped with the rows each held, counted first for the log."""
+    dropped = {}
+    # rows written earlier in this transaction leave deferred foreign-key checks pending, and
+    # PostgreSQL will not drop a table with pending trigger events: run the checks now
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for name, day in sorted(existing(cursor).items(), key=lambda item: item[1]):
+        if day >= cutoff_day:
+            continue
+        cursor.execute(f'SELECT count(*) FROM "{name}"')
+        (rows,) = cursor.fetchone()
+        cursor.execute(f'DROP TABLE "{name}"')
+        dropped[name] = rows
+    return dropped
+
+
+def ensure_ahead(cursor, today: date, ahead_days: int) -> list[str]:
+    """The partitions from today to `ahead_days` ahead, made where missing."""
+    return create_partitions(cursor, today, today + timedelta(days=ahead_days))
