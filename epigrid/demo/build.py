@@ -25,7 +25,9 @@ MAIN_PAGES = {
     "unit": "units:list",
     "sampling": "testing:sample",
     "lab": "testing:lab",
-    "checkpoint": "healthcode:scan",
+    "checkpoint": "venues:posts",
+    "venue": "venues:posts",
+    "clinic": "venues:triage",
     "auditor": "accounts:audit",
     "datateam": "declarations:lists",
     "admin": "units:list",
@@ -55,6 +57,7 @@ def build_demo(
     from epigrid.demo.services import demo_users, simulate
     from epigrid.healthcode.demo import demo_links
     from epigrid.testing.demo import seed_demo as seed_testing
+    from epigrid.venues.demo_posts import seed_venues
 
     have = Person.objects.filter(division_code__startswith="320583").count()
     if have < persons:
@@ -69,4 +72,5 @@ def build_demo(
     build.counts["taicang"] = seed_neighbour(actor=actor, seed=seed, at=now)
     build.counts["testing"] = seed_testing(actor=actor, seed=seed, at=now)
     build.codes = demo_links(base_url, actor=actor)
+    build.counts["venues"] = seed_venues(actor=actor, seed=seed, at=now)
     return build

@@ -1,4 +1,4 @@
-from epigrid.venues.web import checkpoints, door, registry, scanner, trace
+from epigrid.venues.web import checkpoints, door, posts, registry, scanner, trace
 
 app_name = "venues"
 urlpatterns = [
@@ -7,4 +7,5 @@ urlpatterns = [
     *checkpoints.urlpatterns,
     *trace.urlpatterns,
     *scanner.urlpatterns,
+    *posts.urlpatterns,
 ]

@@ -57,9 +57,6 @@ MENU = [
         _("Health code"),
         [
             ("healthcode:scan", _("Scan a health code"), Perm.HEALTHCODE_SCAN),
-            # staff record there; commands manage them (no role holds both)
-            ("venues:checkpoints", _("Road checkpoints"), Perm.CHECKPOINT_RECORD),
-            ("venues:checkpoints", _("Road checkpoints"), Perm.CHECKPOINTS_MANAGE),
             ("healthcode:corrections", _("Correction requests"), Perm.HEALTHCODE_REVIEW),
             ("healthcode:key_admin", _("Health code keys"), Perm.HEALTHCODE_KEYS),
         ],
@@ -67,7 +64,12 @@ MENU = [
     (
         _("Venues"),
         [
+            ("venues:posts", _("My posts"), Perm.HEALTHCODE_SCAN),
             ("venues:list", _("Venues"), Perm.VENUES_VIEW),
+            # staff record there; commands manage them (no role holds both)
+            ("venues:checkpoints", _("Road checkpoints"), Perm.CHECKPOINT_RECORD),
+            ("venues:checkpoints", _("Road checkpoints"), Perm.CHECKPOINTS_MANAGE),
+            ("venues:triage", _("Triage: trajectory"), Perm.TRAJECTORY),
         ],
     ),
     (

@@ -118,11 +118,35 @@ def _lab(client):
 
 
 def _checkpoint(client, demo):
+    from epigrid.venues.demo_checkpoints import NAME
+    from epigrid.venues.models import Checkpoint
+
+    posts = _page(client, reverse("venues:posts"))
+    checkpoint = Checkpoint.objects.get(name=NAME)
+    assert NAME in posts and reverse("venues:checkpoint_record", args=[checkpoint.pk]) in posts
+    # this morning's cars are on the checkpoint's page: three vehicles, one held, one fever
+    assert "鄂A8M2D5" in _page(client, reverse("venues:checkpoint", args=[checkpoint.pk]))
     assert 'id="hc-result"' in _page(client, reverse("healthcode:scan"))
     # the codes printed beside the logins are what a checkpoint scans
     for colour in ("green", "yellow", "red"):
         path = demo.codes[colour].removeprefix("http://testserver")
         assert f'data-colour="{colour}"' in Client().get(path).content.decode()
+
+
+def _venue(client):
+    from epigrid.venues.demo_posts import POSTED_AT
+    from epigrid.venues.models import Venue
+
+    venue = Venue.objects.get(name=POSTED_AT)
+    posts = _page(client, reverse("venues:posts"))
+    assert POSTED_AT in posts and reverse("venues:scanner", args=[venue.pk]) in posts
+    assert not re.search(r"\b0 entries today", posts)
+    assert 'id="vs-queue-count"' in _page(client, reverse("venues:scanner", args=[venue.pk]))
+
+
+def _clinic(client):
+    page = _page(client, reverse("venues:triage"))
+    assert "<form" in page
 
 
 def _auditor(client):
@@ -156,6 +180,8 @@ WORK = {
     "sampling": _sampling,
     "lab": _lab,
     "checkpoint": _checkpoint,
+    "venue": _venue,
+    "clinic": _clinic,
     "auditor": _auditor,
     "datateam": _datateam,
     "admin": _admin,

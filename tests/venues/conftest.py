@@ -9,14 +9,9 @@ from epigrid.venues.services.venues import VenueInput, add_staff, decide_venue, 
 def venue_types(db):
     """The venue types a data migration loads, loaded again after a transactional test (a
     browser test) flushed them, as `world` does for the divisions."""
-    import importlib
+    from epigrid.venues.types import ensure_types
 
-    from django.apps import apps
-
-    from epigrid.venues.models import VenueType
-
-    if not VenueType.objects.exists():
-        importlib.import_module("epigrid.venues.migrations.0002_venue_types").add(apps, None)
+    ensure_types()
 
 
 @pytest.fixture

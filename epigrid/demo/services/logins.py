@@ -42,6 +42,9 @@ def demo_users(*, actor: Actor) -> list[dict]:
         ("sampling", Role.SAMPLING, [CITY_CODE], "采样点工作人员"),
         ("lab", Role.LAB, [CITY_CODE], "检测实验室"),
         ("checkpoint", Role.CHECKPOINT, [CITY_CODE], "卡口工作人员"),
+        # venue staff record where they are posted (`venues.demo` posts them) and nowhere else
+        ("venue", Role.CHECKPOINT, [], "超市入口工作人员"),
+        ("clinic", Role.MEDICAL, [CITY_CODE], "人民医院预检分诊台"),
         ("auditor", Role.AUDITOR, [CITY_CODE], "审计员"),
         ("datateam", Role.DATA_TEAM, [CITY_CODE], "数据专班"),
         ("admin", Role.ADMIN, [CITY_CODE], "系统管理员"),
