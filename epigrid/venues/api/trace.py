@@ -46,7 +46,7 @@ def _visible(user, ids) -> set:
     )
 
 
-class StopOut(Schema):
+class TrajectoryStopOut(Schema):
     kind: Literal["entry", "checkpoint"]
     at: datetime
     until: datetime | None
@@ -62,7 +62,7 @@ class StopOut(Schema):
 
 class TrajectoryOut(Schema):
     person_id: UUID
-    stops: list[StopOut]
+    stops: list[TrajectoryStopOut]
 
 
 @router.get(
@@ -116,7 +116,7 @@ class ColocationIn(Schema):
     )
 
 
-class MeetingOut(Schema):
+class ColocationMeetingOut(Schema):
     entry_id: UUID
     venue_id: UUID
     venue: str
@@ -130,17 +130,17 @@ class MeetingOut(Schema):
     method: Literal["venue_code", "staff_scan", "document"]
 
 
-class CandidateOut(Schema):
+class ColocationCandidateOut(Schema):
     person_id: UUID | None = Field(description="only for people in your scope")
     name: str = Field(description="in full in your scope, masked outside it")
     overlap_minutes: int
-    meetings: list[MeetingOut]
+    meetings: list[ColocationMeetingOut]
 
 
 class ColocationOut(Schema):
     index_person_id: UUID
     index_visits: int
-    candidates: list[CandidateOut]
+    candidates: list[ColocationCandidateOut]
 
 
 def _search(request, payload: ColocationIn):
@@ -192,21 +192,23 @@ def post_colocation(request, payload: ColocationIn):
     return {"index_person_id": person.pk, "index_visits": len(result.index_visits), "candidates": out}
 
 
-class MarkIn(ColocationIn):
+class CandidateMarkIn(ColocationIn):
     entry_ids: list[UUID] = Field(max_length=candidate_service.MAX_MARKS, description="from the search")
     status: Literal["to_investigate", "dismissed"]
 
 
-class MarkOut(Schema):
+class CandidateMarkOut(Schema):
     created: int
     updated: int
 
 
 @router.post(
-    "/candidates", response=MarkOut, summary="Mark candidates of a search to investigate or dismissed"
+    "/candidates",
+    response=CandidateMarkOut,
+    summary="Mark candidates of a search to investigate or dismissed",
 )
 @requires(Perm.COLOCATION)
-def post_candidates(request, payload: MarkIn):
+def post_candidates(request, payload: CandidateMarkIn):
     person, result = _search(request, payload)
     marked = candidate_service.mark_candidates(
         actor=Actor.from_api(request),
@@ -218,7 +220,7 @@ def post_candidates(request, payload: MarkIn):
     return {"created": marked.created, "updated": marked.updated}
 
 
-class MarkedOut(Schema):
+class MarkedCandidateOut(Schema):
     person_id: UUID | None
     name: str
     status: Literal["to_investigate", "dismissed"]
@@ -233,7 +235,7 @@ class MarkedOut(Schema):
 
 @router.get(
     "/people/{person_id}/candidates",
-    response=list[MarkedOut],
+    response=list[MarkedCandidateOut],
     summary="The marked contact candidates of an index person",
 )
 @requires(Perm.COLOCATION)
