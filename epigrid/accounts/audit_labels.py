@@ -130,7 +130,6 @@ FIELD_LABELS = {
     "entries": _("entries"),
     "vehicles": _("vehicles"),
     "occupants": _("people checked"),
-    "shift": _("shift"),
     "staff": _("staff"),
 }
 

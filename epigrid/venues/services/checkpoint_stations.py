@@ -131,7 +131,7 @@ def open_shift(
             object_type="checkpoint_shift",
             object_id=str(shift.pk),
             division_code=checkpoint.division_code,
-            fields=["shift", "staff"],
+            fields=["starts_at", "ends_at", "staff"],
             note=f"shift {shift.pk}, {len(staff)} staff",
             at=now,
         )
