@@ -210,6 +210,7 @@ CAUSE_LABELS = {
     "healthcode_correction": _("correction request decided"),
     "demo": _("demo set-up"),
     "checkpoint_pass": _("road checkpoint check"),
+    "venue_entry": _("temperature taken at a venue"),
 }
 
 

@@ -99,9 +99,17 @@ def checkpoint_list(request):
             "checkpoints": checkpoints,
             "may_manage": _may_manage(request),
             "kinds": CheckpointKind.choices,
+            "divisions": _checkpoint_divisions(request.user) if _may_manage(request) else [],
             "form": request.session.pop("checkpoint_form", {}),
         },
     )
+
+
+def _checkpoint_divisions(user) -> list[tuple[str, str]]:
+    from epigrid.regions.models import Level
+    from epigrid.venues.web.registry import division_choices
+
+    return division_choices(user, levels=[Level.TOWN, Level.COMMUNITY])
 
 
 @scoped(Perm.CHECKPOINTS_MANAGE)

@@ -65,9 +65,10 @@ def _type_choices() -> list[tuple[str, str]]:
     return [(t.code, t.label(language)) for t in VenueType.objects.all()]
 
 
-def division_choices(user) -> list[tuple[str, str]]:
-    """The communities and grid cells a user may register a venue in: those under their
-    division prefixes, and the communities (with their cells) of the units they manage."""
+def division_choices(user, levels=None) -> list[tuple[str, str]]:
+    """The communities and grid cells a user may register a venue in (or the `levels` asked
+    for: a checkpoint stands in a town or a community): those under their division prefixes,
+    and the communities (with their cells) of the units they manage."""
     from epigrid.regions.models import Division, Level
     from epigrid.units.models import Unit
 
@@ -79,16 +80,20 @@ def division_choices(user) -> list[tuple[str, str]]:
         ]
     if not prefixes and not scope.everything:
         return []
-    rows = Division.objects.filter(level__in=[Level.COMMUNITY, Level.GRID])
+    rows = Division.objects.filter(level__in=levels or [Level.COMMUNITY, Level.GRID])
     if not scope.everything:
         rows = rows.filter(prefixes_q("code", prefixes))
     language = _lang()
     rows = list(rows.order_by("code")[:MAX_DIVISION_CHOICES])
     communities = {d.code: d.name_for(language) for d in rows if d.level == Level.COMMUNITY}
+    towns = {d.code: d.name_for(language) for d in rows if d.level == Level.TOWN}
     out = []
     for d in rows:
-        if d.level == Level.COMMUNITY:
+        if d.level == Level.TOWN:
             out.append((d.code, d.name_for(language)))
+        elif d.level == Level.COMMUNITY:
+            town = towns.get(d.code[:9])
+            out.append((d.code, f"{town} · {d.name_for(language)}" if town else d.name_for(language)))
         else:
             parent = communities.get(d.code[:12])
             name = d.name_for(language)
