@@ -54,6 +54,9 @@ _MODELS = {
     "checkpoint_shift": ("venues", "CheckpointShift"),
     "vehicle_pass": ("venues", "VehiclePass"),
     "venue_entry": ("venues", "Entry"),
+    "reservation": ("venues", "Reservation"),
+    "retention_run": ("venues", "RetentionRun"),
+    "contact_candidates": ("venues", "ContactCandidate"),
     "verification_task": ("declarations", "VerificationTask"),
 }
 
@@ -94,12 +97,17 @@ OBJECT_TYPE_LABELS = {
     "checkpoint_shift": _("checkpoint shift"),
     "vehicle_pass": _("vehicle check"),
     "venue_entry": _("venue entry"),
+    "reservation": _("reservation"),
+    "retention_run": _("deletion of old scan records"),
+    "contact_candidates": _("contact candidates"),
     "verification_task": _("check on the ground"),
 }
 
 # fields recorded that are not fields of the object's model
 FIELD_LABELS = {
     "assignee": _("assignee"),
+    "trajectory": _("trajectory"),
+    "colocation": _("co-location search"),
     "code_id": _("code"),
     "colour": _("health-code colour"),
     "contact": _("contact"),
@@ -130,6 +138,7 @@ FIELD_LABELS = {
     "entries": _("entries"),
     "vehicles": _("vehicles"),
     "occupants": _("people checked"),
+    "checkpoint_passes": _("checkpoint passes"),
     "staff": _("staff"),
 }
 

@@ -94,8 +94,8 @@ def mark_candidates(
             updated += not made
         record(
             actor,
-            "venues.mark",
-            object_type="person",
+            "update",
+            object_type="contact_candidates",
             object_id=index_person.pk,
             division_code=index_person.division_code,
             fields=["status"],

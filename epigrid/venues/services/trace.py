@@ -218,11 +218,11 @@ def colocation_search(
     with transaction.atomic():
         record(
             actor,
-            "venues.coloc",
+            "reveal",
             object_type="person",
             object_id=person.pk,
             division_code=person.division_code,
-            fields=["entries"],
+            fields=["colocation"],
             note=f"{len(result.index_visits)} visits, {len(result.candidates)} candidates",
             at=now,
         )
@@ -328,11 +328,11 @@ def view_trajectory(
     with transaction.atomic():
         record(
             actor,
-            "venues.trace",
+            "reveal",
             object_type="person",
             object_id=person.pk,
             division_code=person.division_code,
-            fields=["entries", "checkpoint_passes"],
+            fields=["trajectory"],
             note=(purpose or "")[:120] + f" ({len(stops)} stops)",
             at=now,
         )
