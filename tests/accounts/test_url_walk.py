@@ -24,6 +24,9 @@ EXPECTED_PUBLIC_PAGES = {
     "declarations:public_tip_sent",
     "regions:risk_public",
     "testing:public_points",
+    # the venue code's scan page (扫场所码亮码): the person is known by their private link
+    "venues:door",
+    "venues:door_shown",
 }
 EXPECTED_PUBLIC_OPERATIONS = {"list_divisions", "get_division", "list_risk_areas", "list_points"}
 
