@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 def unit(grid_cells):
     from epigrid.units.models import Unit
 
-    return Unit.objects.create(kind="enterprise", name="昆山精密机械有限公司", division_code=grid_cells[0].code)
+    return Unit.objects.create(
+        kind="enterprise", name="昆山精密机械有限公司", division_code=grid_cells[0].code
+    )
 
 
 @pytest.fixture

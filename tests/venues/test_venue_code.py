@@ -8,8 +8,8 @@ import zlib
 import pytest
 
 from epigrid.venues.services import codes
-from tests.conftest import ARTIFACTS
 from epigrid.venues.services.codes import VenueCodeError, code_text, issue_code, venue_of_code
+from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.django_db
 

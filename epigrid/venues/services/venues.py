@@ -82,6 +82,23 @@ def _check(actor: Actor, data: VenueInput) -> VenueType | None:
     return venue_type
 
 
+def can_decide(user, venue: Venue) -> bool:
+    """Approvers (the community or town) whose scope holds the venue's division."""
+    return (
+        user is not None
+        and Perm.VENUES_APPROVE in permissions_of(getattr(user, "role", ""))
+        and division_in_scope(user, venue.division_code)
+    )
+
+
+def can_manage(user, venue: Venue) -> bool:
+    """Who may add staff and have a new code issued: the owner's side (who may register
+    venues, and sees this one) and the venue's approvers. Callers have already found the venue
+    through `visible_to`."""
+    perms = permissions_of(getattr(user, "role", "")) if user is not None else frozenset()
+    return Perm.VENUES_REGISTER in perms or can_decide(user, venue)
+
+
 def register_venue(*, actor: Actor, data: VenueInput, at=None) -> Venue:
     """The owner (or staff for them) registers a venue; it waits for approval."""
     now = at or timezone.now()

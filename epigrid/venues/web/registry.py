@@ -9,21 +9,27 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from epigrid.accounts.access import scoped
 from epigrid.accounts.audit import Actor
 from epigrid.accounts.roles import Perm, Role, permissions_of
-from epigrid.accounts.scoping import division_in_scope, get_visible_or_404, prefixes_q, scope_of, visible_to
+from epigrid.accounts.scoping import get_visible_or_404, prefixes_q, scope_of, visible_to
 from epigrid.lib.errors import DomainError
 from epigrid.lib.keyset import BadCursor, page
 from epigrid.regions.labels import label_divisions
 from epigrid.venues.models import Venue, VenueStatus, VenueType
 from epigrid.venues.services import capacity, codes
-from epigrid.venues.services.venues import VenueInput, add_staff, decide_venue, register_venue
+from epigrid.venues.services.venues import (
+    VenueInput,
+    add_staff,
+    can_decide,
+    can_manage,
+    decide_venue,
+    register_venue,
+)
 
 # a county's list of communities and grid cells stays a usable select below this
 MAX_DIVISION_CHOICES = 2000
@@ -68,7 +74,9 @@ def division_choices(user) -> list[tuple[str, str]]:
     scope = scope_of(user)
     prefixes = list(scope.prefixes)
     if scope.unit_ids:
-        prefixes += [c[:12] for c in Unit.objects.filter(pk__in=scope.unit_ids).values_list("division_code", flat=True)]
+        prefixes += [
+            c[:12] for c in Unit.objects.filter(pk__in=scope.unit_ids).values_list("division_code", flat=True)
+        ]
     if not prefixes and not scope.everything:
         return []
     rows = Division.objects.filter(level__in=[Level.COMMUNITY, Level.GRID])
@@ -144,23 +152,6 @@ class StaffForm(forms.Form):
     username = forms.CharField(label=gettext_lazy("Username"), max_length=150)
 
 
-# --- who may do what to a venue ---------------------------------------------------------------
-
-
-def _perms(user) -> frozenset:
-    return permissions_of(user.role)
-
-
-def can_decide(user, venue) -> bool:
-    return Perm.VENUES_APPROVE in _perms(user) and division_in_scope(user, venue.division_code)
-
-
-def can_manage(user, venue) -> bool:
-    """Owners (register) and approvers may add staff and have a new code issued."""
-    perms = _perms(user)
-    return Perm.VENUES_REGISTER in perms or can_decide(user, venue)
-
-
 def _venue_or_404(request, venue_id):
     return get_visible_or_404(request.user, Venue.objects.select_related("type", "owner_unit"), pk=venue_id)
 
@@ -196,7 +187,7 @@ def venue_list(request):
             "venues": result.items,
             "next_cursor": result.next_cursor,
             "query": query.urlencode(),
-            "can_register": Perm.VENUES_REGISTER in _perms(request.user),
+            "can_register": Perm.VENUES_REGISTER in permissions_of(request.user.role),
         },
     )
 
@@ -255,7 +246,10 @@ def venue_decide(request, venue_id):
     approve = form.cleaned_data["decision"] == "approve"
     try:
         decide_venue(
-            actor=Actor.from_request(request), venue=venue, approve=approve, reason=form.cleaned_data["reason"]
+            actor=Actor.from_request(request),
+            venue=venue,
+            approve=approve,
+            reason=form.cleaned_data["reason"],
         )
     except DomainError as exc:
         if exc.status == 404:
@@ -281,7 +275,9 @@ def venue_reissue(request, venue_id):
         messages.error(request, _("The venue has no code until it is approved."))
     else:
         codes.issue_code(actor=Actor.from_request(request), venue=venue)
-        messages.success(request, _("A new code was issued: print the new poster; the old one no longer works."))
+        messages.success(
+            request, _("A new code was issued: print the new poster; the old one no longer works.")
+        )
     return redirect("venues:detail", venue_id=venue.pk)
 
 
