@@ -62,6 +62,12 @@ MENU = [
         ],
     ),
     (
+        _("Venues"),
+        [
+            ("venues:list", _("Venues"), Perm.VENUES_VIEW),
+        ],
+    ),
+    (
         _("System"),
         [
             ("accounts:audit", _("Audit log"), Perm.AUDIT_VIEW),

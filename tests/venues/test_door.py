@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from epigrid.accounts.audit import Actor
 from epigrid.people.services import create_private_link
 from epigrid.venues.models import Entry, EntryMethod
 from epigrid.venues.services import EntryInput, ingest_entries
@@ -157,3 +158,31 @@ def test_it_rate_limits_the_scan_page(make_venue, ratelimit_clock):
     finally:
         cache.clear()  # later tests' requests start a fresh count
     assert statuses[:60] == [200] * 60 and statuses[60] == 429
+
+
+def test_it_shows_a_red_code_what_to_do_and_records_a_refused_entry(clock, make_venue, visitor):
+    """JS79-5: a red code does not enter; the page says so in the pack's words."""
+    from epigrid.rules import registry
+    from epigrid.rules.facts import ContactStatus
+    from epigrid.rules.services import reassess
+
+    person, token = visitor
+    now = clock.now
+    registry.register_facts_source(
+        "test-door",
+        lambda persons, at: {
+            str(p.pk): {"contact": ContactStatus(kind="close", last_exposure=now, identified_at=now)}
+            for p in persons
+            if p.pk == person.pk
+        },
+    )
+    try:
+        reassess(person, actor=Actor.system("test"), at=now, cause="test")
+    finally:
+        registry._FACTS_SOURCES.pop("test-door", None)
+    venue = make_venue(name="万达广场")
+    client, url = _identified(venue, token)
+    shown = client.get(client.post(url, {"action": "enter"})["Location"]).content.decode()
+    entry = Entry.objects.get(venue=venue)
+    assert (entry.colour_seen, entry.admitted) == ("red", False)
+    assert "door-red" in shown and "禁止进入" in shown and "door-refuse" in shown

@@ -15,6 +15,29 @@ from tests.conftest import screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture(autouse=True)
+def venue_types(db):
+    """The venue types come from a data migration, which a transactional test's flush empties:
+    put them back as the migration made them."""
+    import importlib
+
+    from epigrid.venues.models import VenueType
+
+    types = importlib.import_module("epigrid.venues.migrations.0002_venue_types").TYPES
+    for order, (code, zh, en, minutes, reservation, enclosed) in enumerate(types):
+        VenueType.objects.update_or_create(
+            code=code,
+            defaults={
+                "name_zh": zh,
+                "name_en": en,
+                "dwell_minutes": minutes,
+                "reservation_default": reservation,
+                "enclosed": enclosed,
+                "order": order,
+            },
+        )
+
+
 def test_it_shows_the_persons_code_full_screen_after_a_venue_code_scan(
     live_server, page, make_person, make_venue, grid_cells
 ):
@@ -57,3 +80,43 @@ def test_it_shows_the_persons_code_full_screen_after_a_venue_code_scan(
     # the next scan at this venue asks nothing: the phone remembers the link
     page.goto(url)
     page.wait_for_selector("[data-state=confirm]")
+
+
+def test_it_asks_for_a_booking_and_says_full_on_a_phone(
+    live_server, page, make_person, make_venue, grid_cells
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from epigrid.venues.services import EntryInput, ingest_entries
+
+    person = make_person(grid_cells[1].code, name="陈静")
+    link = create_private_link(actor=Actor.system("test"), person=person)
+    library = make_venue(name="昆山影剧院", type="cinema", slot_minutes=60, slot_capacity=20)
+    assert library.requires_reservation  # the type's default
+    page.goto(f"{live_server.url}/venues/c/{code_text(library)}/")
+    page.fill("#id_link", link)
+    page.click("form:has(input[value=identify]) button[type=submit]")
+    page.wait_for_selector("[data-state=book]")
+    assert page.locator("button.door-enter").count() == 0
+    page.locator("form:has(input[value=book]) button[type=submit]").first.click()
+    page.wait_for_selector("button.door-enter")
+    screenshot(page, "venue-door-booked")
+
+    full = make_venue(name="理发店", type="barber", flow_limit=1)
+    ingest_entries(
+        actor=Actor.system("public"),
+        items=[
+            EntryInput(
+                venue_id=full.pk,
+                method=EntryMethod.VENUE_CODE,
+                entered_at=timezone.now() - timedelta(minutes=2),
+                person_id=make_person(grid_cells[2].code).pk,
+            )
+        ],
+    )
+    page.goto(f"{live_server.url}/venues/c/{code_text(full)}/")
+    page.wait_for_selector("[data-state=full]")
+    assert page.locator("button.door-enter").count() == 0
+    screenshot(page, "venue-door-full")

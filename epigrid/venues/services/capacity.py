@@ -152,7 +152,7 @@ def book_slot(*, actor: Actor, venue: Venue, person, slot_start: datetime, at=No
             raise Conflict("slot_booked", _("You have already booked this slot."), "slot_start")
         record(
             actor,
-            "venues.reservation_book",
+            "create",
             object_type="reservation",
             object_id=str(reservation.pk),
             division_code=venue.division_code,
@@ -174,7 +174,7 @@ def cancel_reservation(*, actor: Actor, reservation: Reservation, person=None, a
         reservation.status = Reservation.Status.CANCELLED
         record(
             actor,
-            "venues.reservation_cancel",
+            "update",
             object_type="reservation",
             object_id=str(reservation.pk),
             division_code=reservation.venue.division_code,

@@ -73,6 +73,7 @@ def issue_code(*, actor: Actor, venue: Venue, at=None) -> int:
             object_id=str(venue.pk),
             division_code=venue.division_code,
             fields=["code_serial"],
+            note=f"venue code {venue.code_serial} issued",
             at=now,
         )
     return venue.code_serial

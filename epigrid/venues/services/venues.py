@@ -163,7 +163,7 @@ def decide_venue(*, actor: Actor, venue: Venue, approve: bool, reason: str = "",
             object_type="venue",
             object_id=str(venue.pk),
             division_code=venue.division_code,
-            fields=["status"],
+            fields=["status", "status_reason"],
             note="approved" if approve else "returned",
             at=now,
         )

@@ -90,7 +90,7 @@ def _actor(request) -> Actor:
     return Actor.from_request(request, via="public")
 
 
-def _page(request, venue, code: str, person, token: str):
+def _page(request, venue, code: str, person):
     now = timezone.now()
     context = {
         "venue": venue,
@@ -126,7 +126,7 @@ def door(request, code: str):
         return _refused(request, exc)
     person, token = _person(request)
     if request.method != "POST":
-        return _page(request, venue, code, person, token)
+        return _page(request, venue, code, person)
     action = request.POST.get("action", "")
     if action == "identify":
         from epigrid.people.services import person_for_link
@@ -188,7 +188,7 @@ def _enter(request, venue, code, person):
 
     now = timezone.now()
     if capacity.is_full(venue, now):
-        return _page(request, venue, code, person, "")
+        return _page(request, venue, code, person)
     if venue.requires_reservation and capacity.reservation_now(venue, person, now) is None:
         messages.error(request, _("This venue takes visitors by reservation: book a slot first."))
         return redirect(_here(code))

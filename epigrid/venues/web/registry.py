@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -52,7 +52,7 @@ class VenueFilter(forms.Form):
         label=gettext_lazy("Status"), required=False, choices=[("", gettext_lazy("all"))]
     )
     type = forms.ChoiceField(label=gettext_lazy("Type"), required=False)
-    q = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=64)
+    q = forms.CharField(label=pgettext_lazy("entity", "Name"), required=False, max_length=64)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -104,10 +104,26 @@ RESERVATION_CHOICES = [
 
 
 class VenueForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=128)
+    name = forms.CharField(label=pgettext_lazy("entity", "Name"), max_length=128)
     type = forms.ChoiceField(label=gettext_lazy("Type"))
     division_code = forms.ChoiceField(label=gettext_lazy("Community or grid cell"))
     address = forms.CharField(label=gettext_lazy("Address"), max_length=255, required=False)
+    latitude = forms.DecimalField(
+        label=gettext_lazy("Latitude"),
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        required=False,
+    )
+    longitude = forms.DecimalField(
+        label=gettext_lazy("Longitude"),
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+    )
     capacity = forms.IntegerField(label=gettext_lazy("Capacity"), min_value=1, required=False)
     flow_limit = forms.IntegerField(
         label=gettext_lazy("Flow limit (most people inside at once)"), min_value=1, required=False
