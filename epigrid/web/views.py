@@ -58,11 +58,14 @@ def my_status(request, token: str):
     person = person_for_link(token)
     if person is None:
         raise Http404
-    return render(
+    response = render(
         request,
         "web/my_status.html",
         {"person": person, "token": token, "panels": self_panels_for(request, person)},
     )
+    from epigrid.venues.web.door import remember_link
+
+    return remember_link(response, request, token)  # venue codes scanned later need no paste
 
 
 def ratelimited(request, exception):

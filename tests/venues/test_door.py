@@ -186,3 +186,12 @@ def test_it_shows_a_red_code_what_to_do_and_records_a_refused_entry(clock, make_
     entry = Entry.objects.get(venue=venue)
     assert (entry.colour_seen, entry.admitted) == ("red", False)
     assert "door-red" in shown and "禁止进入" in shown and "door-refuse" in shown
+
+
+def test_it_knows_a_phone_that_opened_its_status_link(make_venue, visitor):
+    _person, token = visitor
+    venue = make_venue()
+    client = Client()
+    assert client.get(f"/me/{token}/").status_code == 200
+    page = client.get(f"/venues/c/{code_text(venue)}/").content.decode()
+    assert 'data-state="confirm"' in page and 'name="link"' not in page

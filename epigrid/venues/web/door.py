@@ -3,10 +3,11 @@
 A person scans the poster at the entrance; the QR opens `/venues/c/<code>/`. The code is
 checked (`codes.venue_of_code`): a forged, altered, moved or withdrawn one gets a plain
 refusal page, never an entry. The person is known by their private status link, the one the
-health code's own page uses: they paste it once, and a signed, HTTP-only cookie scoped to
-these pages keeps it, so the next venue asks nothing. On confirm the entry is recorded
-(`ingest_entries`, method venue_code) and the page shows their own health code full screen
-with the venue's name, a live Beijing clock and their masked name, so the staff only look.
+health code's own page uses: opening that link (the status page) or pasting it here once
+leaves a signed, HTTP-only cookie scoped to these pages, so the next venue asks nothing. On
+confirm the entry is recorded (`ingest_entries`, method venue_code) and the page shows their
+own health code full screen with the venue's name, a live Beijing clock and their masked
+name, so the staff only look.
 A venue at its flow limit shows "full" instead; a venue that takes visits by reservation asks
 for a booking (or offers the free slots) first.
 """
@@ -64,7 +65,9 @@ def _person(request):
     return (person, token) if person is not None else (None, "")
 
 
-def _remember(response, request, token: str):
+def remember_link(response, request, token: str):
+    """Keep the person's link for the scan pages (the person's status page calls this too, so
+    a phone that opened its link once scans venue codes without pasting it)."""
     response.set_signed_cookie(
         COOKIE,
         token,
@@ -135,7 +138,7 @@ def door(request, code: str):
         if not token or person_for_link(token) is None:
             messages.error(request, _("This is not a valid personal link. Open the link you were given."))
             return redirect(_here(code))
-        return _remember(redirect(_here(code)), request, token)
+        return remember_link(redirect(_here(code)), request, token)
     if action == "forget":
         response = redirect(_here(code))
         response.delete_cookie(COOKIE, path="/venues/c/")
