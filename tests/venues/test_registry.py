@@ -132,3 +132,24 @@ def test_it_issues_a_new_code_that_stops_the_old_poster(make_venue, persona, cli
     refused = client.get(f"/venues/c/{old}/")
     assert refused.status_code == 404 and "venue-code" not in refused.content.decode()
     assert client.get(f"/venues/c/{code_text(venue)}/").status_code == 200
+
+
+def test_it_lists_venues_newest_first_filtered_by_status_and_type(
+    clock, make_venue, persona, client_for, grid_cells
+):
+    older = make_venue(name="老超市", type="supermarket")
+    clock.shift(minutes=5)
+    newer = make_venue(name="新超市", type="supermarket")
+    clock.shift(minutes=5)
+    pending = make_venue(name="待批网吧", type="internet_cafe", approve=False)
+    client = client_for(persona("grid_worker", prefixes=[grid_cells[0].code]))
+
+    def names(**query):
+        page = client.get("/venues/", query).content.decode()
+        return [n for n in ("待批网吧", "新超市", "老超市") if n in page], page
+
+    listed, page = names()
+    assert page.index("待批网吧") < page.index("新超市") < page.index("老超市")
+    assert names(status="pending")[0] == [pending.name]
+    assert names(type="supermarket")[0] == [newer.name, older.name]
+    assert names(status="approved", type="internet_cafe")[0] == []
