@@ -12,31 +12,6 @@ from epigrid.venues.services import EntryInput, ingest_entries
 from tests.conftest import screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def venue_types(db):
-    """The venue types come from a data migration, which a transactional test's flush empties:
-    put them back as the migration made them."""
-    import importlib
-
-    from epigrid.venues.models import VenueType
-
-    types = importlib.import_module("epigrid.venues.migrations.0002_venue_types").TYPES
-    for order, (code, zh, en, minutes, reservation, enclosed) in enumerate(types):
-        VenueType.objects.update_or_create(
-            code=code,
-            defaults={
-                "name_zh": zh,
-                "name_en": en,
-                "dwell_minutes": minutes,
-                "reservation_default": reservation,
-                "enclosed": enclosed,
-                "order": order,
-            },
-        )
-
-
 PASSWORD = "a long enough secret"
 
 

@@ -29,7 +29,7 @@ def poster_html(venue: Venue, url: str) -> str:
     )
 
 
-def poster_pdf(venue: Venue, url: str, language: str = "zh-hans") -> bytes:
+def poster_pdf(venue: Venue, url: str) -> bytes:
     """One A4 page; WeasyPrint is imported here so the web process pays for it only when a
     poster is asked for."""
     import weasyprint

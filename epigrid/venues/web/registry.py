@@ -336,7 +336,7 @@ def venue_poster(request, venue_id):
         messages.error(request, _("The venue has no code until it is approved."))
         return redirect("venues:detail", venue_id=venue.pk)
     url = request.build_absolute_uri(reverse("venues:door", args=[text]))
-    pdf = poster_pdf(venue, url, _lang())
+    pdf = poster_pdf(venue, url)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="venue-code-{venue.pk}-{venue.code_serial}.pdf"'
     response["Cache-Control"] = "private, no-store"
