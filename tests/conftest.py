@@ -49,6 +49,10 @@ def _ensure_world():
 
     if not Division.objects.filter(code__startswith=KUNSHAN, level=6).exists():
         build_city(actor=Actor.system("test"), seed=1)
+    # rows data migrations made, which a transactional test's flush empties
+    from epigrid.venues.types import ensure_types
+
+    ensure_types()
 
 
 @pytest.fixture(scope="session")
