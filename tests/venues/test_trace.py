@@ -83,7 +83,9 @@ def test_it_ranks_candidates_masks_names_outside_the_scope_and_marks_them(scene,
     assert "赵晓明" not in html and "赵*明" in html  # from another county: masked
     assert "孙丽" not in html and "孙*" not in html  # the next morning: nobody met
     assert html.index("李秀英") < html.index("赵*明")  # most minutes first
-    assert AuditEvent.objects.filter(action="reveal", fields=["colocation"], object_id=str(scene["index"].pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="reveal", fields=["colocation"], object_id=str(scene["index"].pk)
+    ).exists()
     result = page.context["result"]
     neighbour = next(c for c in result.candidates if c.person_id == scene["neighbour"].pk)
     chosen = [str(m.entry_id) for m in neighbour.meetings]
@@ -131,7 +133,12 @@ def test_the_person_page_shows_the_trajectory_panel_audited(scene, persona, clie
     html = page.content.decode()
     assert "润华超市" in html and "老街面馆" in html and 'id="trajectory-panel"' in html
     assert 'id="colocation-link"' not in html  # a grid worker has no co-location power
-    assert AuditEvent.objects.filter(action="reveal", fields=["trajectory"], object_id=str(scene["index"].pk)).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="reveal", fields=["trajectory"], object_id=str(scene["index"].pk)
+        ).count()
+        == 1
+    )
     cdc = client_for(persona("cdc")).get(f"/people/{scene['index'].pk}/").content.decode()
     assert 'id="colocation-link"' in cdc
     whole = client.get(f"/venues/trace/trajectory/{scene['index'].pk}/")
@@ -155,7 +162,9 @@ def test_triage_shows_the_holders_last_14_days_masked_and_audited(scene, persona
     assert page.status_code == 200
     assert "王*国" in html and "王建国" not in html
     assert "润华超市" in html and "昆山市" in html
-    assert AuditEvent.objects.filter(action="reveal", fields=["trajectory"], note__startswith="triage").exists()
+    assert AuditEvent.objects.filter(
+        action="reveal", fields=["trajectory"], note__startswith="triage"
+    ).exists()
     assert "triage-error" in nurse.post("/venues/trace/triage/", {"token": "HCT1:nonsense"}).content.decode()
 
 
