@@ -63,6 +63,8 @@ def test_checkpoint_staff_record_a_car_and_the_community_gets_the_task(
     page.click(f"text={checkpoint.name}")
     screenshot(page, "checkpoint-detail-before")
     page.click("#cp-record-link")
+    # "+ person" answers once the page's module has run, which a loaded machine delays
+    page.wait_for_selector("#cp-form[data-ready]", state="attached")
     page.fill("#cp-plate", "沪A12345")
     page.fill("#cp-origin", "上海市")
     page.fill("#cp-route", "G2 → 昆山开发区")
