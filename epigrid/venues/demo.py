@@ -174,6 +174,13 @@ def _simulate(rng: random.Random, venues: list, people: list, at: datetime, seed
                         entered + timedelta(minutes=rng.randint(-20, 40)),
                         minutes=rng.randint(20, 80),
                     )
+    # supermarkets open round the clock: whatever the hour the demo is built at, today's door
+    # already has its visitors (before 07:00 the day's simulated visits are all still to come)
+    today = timezone.localtime(at).replace(hour=0, minute=0, second=0, microsecond=0)
+    seconds = int((at - today).total_seconds())
+    for venue in (v for v in venues if v.type_id == "supermarket"):
+        for _ in range(5 if seconds > 1 else 0):
+            add(venue, rng.choice(people), today + timedelta(seconds=rng.randrange(seconds)))
     return rows
 
 

@@ -186,8 +186,9 @@ def test_it_records_offline_and_uploads_the_queue_once(
 
     # the stale green code: verified on the phone, then caught by the colour-change feed
     scan_token(page, stale_green)
+    # the token's signature is checked first (data-reason), the feed after it: wait for both
+    page.wait_for_selector("#vs-result[data-changed=feed]")
     result = page.locator("#vs-result")
-    assert result.get_attribute("data-changed") == "feed"
     assert result.get_attribute("data-colour") == "red"
     assert page.locator("#vs-result-colour").inner_text() == "红码"
     assert page.locator("#vs-result-warning").is_visible()
